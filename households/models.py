@@ -1,0 +1,394 @@
+"""The household registry: families, persons and their provenance from every source."""
+
+from __future__ import annotations
+
+import pghistory
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Upper
+from django.utils.translation import gettext_lazy as _
+
+from households import choices
+from tkpk.identifiers import check_nik, check_no_kk, mask_identifier
+from tkpk.models import Region
+from tkpk.scoping import Grant, Role, ScopedQuerySet, region_q
+
+
+class Source(models.Model):
+    """A data source: P3KE, DTKS, DTSEN or local data. Rows are reference data (seeded by migration)."""
+
+    code = models.SlugField(_("kode"), max_length=20, primary_key=True)
+    name = models.CharField(_("nama"), max_length=120)
+    publisher = models.CharField(_("penerbit"), max_length=120, blank=True)
+    description = models.TextField(_("keterangan"), blank=True)
+
+    class Meta:
+        verbose_name = _("sumber data")
+        verbose_name_plural = _("sumber data")
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SnapshotQuerySet(ScopedQuerySet["Snapshot"]):
+    def grant_q(self, grant: Grant) -> Q | None:
+        if grant.role == Role.SECRETARIAT:
+            return Q(region_id__startswith=grant.region_code) | Q(region__isnull=True)
+        return None
+
+
+class Snapshot(models.Model):
+    """One delivery of a source (e.g. P3KE 2024 semester 1): every provenance link points to one."""
+
+    source = models.ForeignKey(Source, verbose_name=_("sumber"), on_delete=models.PROTECT, related_name="snapshots")
+    label = models.CharField(_("label"), max_length=100)
+    taken_on = models.DateField(_("tanggal data"))
+    region = models.ForeignKey(
+        Region, verbose_name=_("wilayah cakupan"), null=True, blank=True, on_delete=models.PROTECT
+    )
+    note = models.TextField(_("catatan"), blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("dibuat oleh"), null=True, blank=True, on_delete=models.SET_NULL
+    )
+    created_at = models.DateTimeField(_("dibuat"), auto_now_add=True)
+
+    objects = SnapshotQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("snapshot data")
+        verbose_name_plural = _("snapshot data")
+        ordering = ["-taken_on", "source"]
+        constraints = [models.UniqueConstraint(fields=["source", "label"], name="snapshot_label_unique_per_source")]
+
+    def __str__(self) -> str:
+        return f"{self.source_id.upper()} {self.label}"
+
+
+class HouseholdQuerySet(ScopedQuerySet["Household"]):
+    def grant_q(self, grant: Grant) -> Q | None:
+        if grant.role in (Role.SECRETARIAT, Role.OPD_OFFICER):
+            return region_q(grant)
+        if grant.role == Role.PARTNER:
+            from csr.models import Allocation
+
+            allocated = Allocation.objects.filter(organization_id=grant.organization_id).values("household_id")
+            return region_q(grant) & Q(pk__in=allocated)
+        return None
+
+    def aggregate_grant_q(self, grant: Grant) -> Q | None:
+        if grant.role == Role.LEADERSHIP:
+            return region_q(grant)
+        return self.grant_q(grant)
+
+    def active(self) -> HouseholdQuerySet:
+        return self.filter(status=choices.HouseholdStatus.ACTIVE)
+
+
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
+class Household(models.Model):
+    """One family (keluarga). ``id`` is the stable internal id; source ids live in ``HouseholdSourceLink``.
+
+    Name search on PostgreSQL uses trigram GIN indexes on UPPER(head_name) / UPPER(name), created by
+    migration ``0002_trigram_name_indexes`` (PostgreSQL only, so SQLite keeps working).
+    """
+
+    head_name = models.CharField(_("nama kepala keluarga"), max_length=150)
+    no_kk = models.CharField(_("nomor KK"), max_length=16, null=True, blank=True)
+    address = models.CharField(_("alamat"), max_length=300, blank=True)
+    dusun = models.CharField(_("dusun"), max_length=100, blank=True)
+    rt = models.CharField(_("RT"), max_length=3, blank=True)
+    rw = models.CharField(_("RW"), max_length=3, blank=True)
+    desa = models.ForeignKey(
+        Region, verbose_name=_("desa/kelurahan"), on_delete=models.PROTECT, related_name="households"
+    )
+    # Denormalised from ``desa`` so that region scoping is one indexed equality.
+    province_code = models.CharField(_("kode provinsi"), max_length=2, editable=False)
+    kabupaten_code = models.CharField(_("kode kabupaten/kota"), max_length=4, editable=False)
+    kecamatan_code = models.CharField(_("kode kecamatan"), max_length=6, editable=False)
+
+    desil = models.PositiveSmallIntegerField(
+        _("desil kesejahteraan"), null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(10)]
+    )
+    persentil = models.PositiveSmallIntegerField(
+        _("persentil"), null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(100)]
+    )
+
+    house_ownership = models.CharField(
+        _("kepemilikan rumah"), max_length=20, choices=choices.HouseOwnership.choices, blank=True
+    )
+    roof_type = models.CharField(_("jenis atap"), max_length=30, choices=choices.RoofType.choices, blank=True)
+    roof_quality = models.CharField(
+        _("kualitas atap"), max_length=10, choices=choices.BuildingQuality.choices, blank=True
+    )
+    wall_type = models.CharField(_("jenis dinding"), max_length=30, choices=choices.WallType.choices, blank=True)
+    wall_quality = models.CharField(
+        _("kualitas dinding"), max_length=10, choices=choices.BuildingQuality.choices, blank=True
+    )
+    floor_type = models.CharField(_("jenis lantai"), max_length=30, choices=choices.FloorType.choices, blank=True)
+    floor_quality = models.CharField(
+        _("kualitas lantai"), max_length=10, choices=choices.BuildingQuality.choices, blank=True
+    )
+    lighting_source = models.CharField(
+        _("sumber penerangan"), max_length=20, choices=choices.LightingSource.choices, blank=True
+    )
+    power_capacity = models.CharField(
+        _("daya listrik"), max_length=20, choices=choices.PowerCapacity.choices, blank=True
+    )
+    cooking_fuel = models.CharField(
+        _("bahan bakar memasak"), max_length=30, choices=choices.CookingFuel.choices, blank=True
+    )
+    water_source = models.CharField(
+        _("sumber air minum"), max_length=30, choices=choices.WaterSource.choices, blank=True
+    )
+    toilet_facility = models.CharField(
+        _("fasilitas BAB"), max_length=20, choices=choices.ToiletFacility.choices, blank=True
+    )
+    stunting_risk = models.BooleanField(_("berisiko stunting"), null=True, blank=True)
+    has_savings = models.BooleanField(_("memiliki simpanan/tabungan"), null=True, blank=True)
+    has_land = models.BooleanField(_("memiliki lahan"), null=True, blank=True)
+    has_vehicle = models.BooleanField(_("memiliki kendaraan bermotor"), null=True, blank=True)
+    receives_bpnt = models.BooleanField(_("penerima BPNT"), null=True, blank=True)
+    receives_bpum = models.BooleanField(_("penerima BPUM"), null=True, blank=True)
+    receives_bst = models.BooleanField(_("penerima BST"), null=True, blank=True)
+    receives_pkh = models.BooleanField(_("penerima PKH"), null=True, blank=True)
+    receives_sembako = models.BooleanField(_("penerima Sembako"), null=True, blank=True)
+    receives_prakerja = models.BooleanField(_("penerima Prakerja"), null=True, blank=True)
+    receives_kur = models.BooleanField(_("penerima KUR"), null=True, blank=True)
+    verification_priority = models.CharField(
+        _("prioritas verval"), max_length=30, choices=choices.VerificationPriority.choices, blank=True
+    )
+
+    status = models.CharField(
+        _("status"), max_length=12, choices=choices.HouseholdStatus.choices, default=choices.HouseholdStatus.ACTIVE
+    )
+    status_changed_on = models.DateField(_("tanggal perubahan status"), null=True, blank=True)
+    status_reason = models.CharField(_("alasan perubahan status"), max_length=300, blank=True)
+    status_verified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("diverifikasi oleh"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    merged_into = models.ForeignKey(
+        "self", verbose_name=_("digabung ke"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    is_demo = models.BooleanField(_("data demo"), default=False, editable=False)
+    created_at = models.DateTimeField(_("dibuat"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("diperbarui"), auto_now=True)
+
+    objects = HouseholdQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("keluarga")
+        verbose_name_plural = _("keluarga")
+        indexes = [
+            models.Index(fields=["desa", "desil", "status"], name="household_desa_desil_status"),
+            models.Index(fields=["kabupaten_code", "desil", "status"], name="household_kab_desil_status"),
+            models.Index(fields=["kecamatan_code", "desil"], name="household_kec_desil"),
+            models.Index(fields=["province_code"], name="household_province"),
+            models.Index(fields=["no_kk"], name="household_no_kk"),
+            models.Index(Upper("head_name"), name="household_head_name_upper"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(desil__gte=1, desil__lte=10) | Q(desil__isnull=True), name="household_desil_1_10"),
+            models.CheckConstraint(
+                condition=Q(persentil__gte=1, persentil__lte=100) | Q(persentil__isnull=True),
+                name="household_persentil_1_100",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="graduated") | Q(status_changed_on__isnull=False),
+                name="household_graduation_has_date",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="merged") | Q(merged_into__isnull=False), name="household_merge_has_target"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.head_name} ({self.desa_id})"
+
+    @property
+    def no_kk_masked(self) -> str:
+        return mask_identifier(self.no_kk)
+
+    @property
+    def is_unfit_housing(self) -> bool:
+        poor = choices.BuildingQuality.POOR
+        return (
+            self.floor_type in choices.UNFIT_FLOOR_TYPES
+            or poor in (self.roof_quality, self.wall_quality, self.floor_quality)
+        )
+
+    def clean(self) -> None:
+        errors: dict[str, str] = {}
+        if self.no_kk:
+            check = check_no_kk(self.no_kk)
+            if check.valid:
+                self.no_kk = check.value
+            else:
+                errors["no_kk"] = str(check.error)
+        if self.desa_id and len(str(self.desa_id)) != 10:
+            errors["desa"] = str(_("Pilih wilayah tingkat desa/kelurahan (kode 10 digit)."))
+        if self.status == choices.HouseholdStatus.GRADUATED and not self.status_changed_on:
+            errors["status_changed_on"] = str(_("Tanggal graduasi wajib diisi."))
+        if self.status == choices.HouseholdStatus.MERGED and not self.merged_into_id:
+            errors["merged_into"] = str(_("Pilih keluarga tujuan penggabungan."))
+        if errors:
+            raise ValidationError(errors)
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        # Keep the scoping columns in step with the desa; this is data integrity, not a side effect.
+        code = str(self.desa_id)
+        self.province_code, self.kabupaten_code, self.kecamatan_code = code[:2], code[:4], code[:6]
+        super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+
+class PersonQuerySet(ScopedQuerySet["Person"]):
+    def grant_q(self, grant: Grant) -> Q | None:
+        household_q = Household.objects.all().grant_q(grant)
+        if household_q is None:
+            return None
+        return Q(household__in=Household.objects.filter(household_q).values("pk"))
+
+
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
+class Person(models.Model):
+    """One member of a household (individu)."""
+
+    household = models.ForeignKey(Household, verbose_name=_("keluarga"), on_delete=models.PROTECT, related_name="members")
+    name = models.CharField(_("nama"), max_length=150)
+    nik = models.CharField(_("NIK"), max_length=16, null=True, blank=True)
+    nik_status = models.CharField(
+        _("status NIK"), max_length=20, choices=choices.NikStatus.choices, default=choices.NikStatus.MISSING
+    )
+    nik_note = models.CharField(_("catatan NIK"), max_length=200, blank=True)
+    sex = models.CharField(_("jenis kelamin"), max_length=1, choices=choices.Sex.choices, blank=True)
+    relationship = models.CharField(
+        _("hubungan dengan kepala keluarga"), max_length=20, choices=choices.Relationship.choices, blank=True
+    )
+    birth_place = models.CharField(_("tempat lahir"), max_length=100, blank=True)
+    birth_date = models.DateField(_("tanggal lahir"), null=True, blank=True)
+    mother_name = models.CharField(_("nama ibu kandung"), max_length=150, blank=True)
+    marital_status = models.CharField(
+        _("status kawin"), max_length=15, choices=choices.MaritalStatus.choices, blank=True
+    )
+    occupation = models.CharField(_("pekerjaan"), max_length=100, blank=True)
+    work_status = models.CharField(_("status pekerjaan"), max_length=20, choices=choices.WorkStatus.choices, blank=True)
+    education = models.CharField(_("pendidikan"), max_length=20, choices=choices.Education.choices, blank=True)
+    disability = models.CharField(_("disabilitas"), max_length=15, choices=choices.Disability.choices, blank=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=choices.PersonStatus.choices, default=choices.PersonStatus.ACTIVE
+    )
+    created_at = models.DateTimeField(_("dibuat"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("diperbarui"), auto_now=True)
+
+    objects = PersonQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("anggota keluarga")
+        verbose_name_plural = _("anggota keluarga")
+        indexes = [
+            models.Index(fields=["nik"], name="person_nik"),
+            models.Index(fields=["household", "relationship"], name="person_household_relationship"),
+            models.Index(Upper("name"), "birth_date", name="person_name_birth"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(nik__isnull=True) | Q(nik__regex=r"^[0-9]{16}$"), name="person_nik_16_digits"
+            ),
+            models.CheckConstraint(
+                condition=~Q(nik_status="valid") | Q(nik__isnull=False), name="person_valid_nik_present"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def nik_masked(self) -> str:
+        return mask_identifier(self.nik)
+
+    def clean(self) -> None:
+        if self.nik:
+            check = check_nik(self.nik)
+            if not check.valid:
+                raise ValidationError({"nik": check.error})
+            self.nik = check.value
+            self.nik_status = choices.NikStatus.VALID
+            self.nik_note = ""
+        elif self.nik_status == choices.NikStatus.VALID:
+            self.nik_status = choices.NikStatus.MISSING
+
+
+class SourceLinkBase(models.Model):
+    """Provenance: which snapshot and row a record came from, its id there and the raw row as read."""
+
+    source = models.ForeignKey(Source, verbose_name=_("sumber"), on_delete=models.PROTECT, related_name="+")
+    snapshot = models.ForeignKey(Snapshot, verbose_name=_("snapshot terakhir"), on_delete=models.PROTECT, related_name="+")
+    external_id = models.CharField(_("ID di sumber"), max_length=64)
+    row_number = models.PositiveIntegerField(_("nomor baris"), null=True, blank=True)
+    raw = models.JSONField(_("baris asli"), default=dict, blank=True)
+    first_seen = models.ForeignKey(
+        Snapshot, verbose_name=_("pertama muncul di"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    is_present = models.BooleanField(
+        _("ada di snapshot terakhir"), default=True, help_text=_("Tidak ada lagi di snapshot terbaru: ditandai, tidak dihapus.")
+    )
+    updated_at = models.DateTimeField(_("diperbarui"), auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
+class HouseholdSourceLinkQuerySet(ScopedQuerySet["HouseholdSourceLink"]):
+    def grant_q(self, grant: Grant) -> Q | None:
+        if grant.role in (Role.SECRETARIAT, Role.OPD_OFFICER):
+            return region_q(grant, "household__")
+        return None
+
+
+class HouseholdSourceLink(SourceLinkBase):
+    household = models.ForeignKey(
+        Household, verbose_name=_("keluarga"), on_delete=models.CASCADE, related_name="source_links"
+    )
+
+    objects = HouseholdSourceLinkQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("asal data keluarga")
+        verbose_name_plural = _("asal data keluarga")
+        constraints = [
+            models.UniqueConstraint(fields=["source", "external_id"], name="household_link_external_id_unique")
+        ]
+        indexes = [models.Index(fields=["household", "source"], name="household_link_household")]
+
+    def __str__(self) -> str:
+        return f"{self.source_id.upper()}:{self.external_id}"
+
+
+class PersonSourceLinkQuerySet(ScopedQuerySet["PersonSourceLink"]):
+    def grant_q(self, grant: Grant) -> Q | None:
+        if grant.role in (Role.SECRETARIAT, Role.OPD_OFFICER):
+            return region_q(grant, "person__household__")
+        return None
+
+
+class PersonSourceLink(SourceLinkBase):
+    person = models.ForeignKey(Person, verbose_name=_("anggota"), on_delete=models.CASCADE, related_name="source_links")
+
+    objects = PersonSourceLinkQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("asal data anggota")
+        verbose_name_plural = _("asal data anggota")
+        constraints = [models.UniqueConstraint(fields=["source", "external_id"], name="person_link_external_id_unique")]
+        indexes = [models.Index(fields=["person", "source"], name="person_link_person")]
+
+    def __str__(self) -> str:
+        return f"{self.source_id.upper()}:{self.external_id}"

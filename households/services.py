@@ -1,0 +1,80 @@
+"""Writes to the registry. Each is atomic and logs what personal-data rules require."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pghistory
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from households.choices import HouseholdStatus
+from households.models import Household, Person
+from tkpk.exceptions import DomainError
+from tkpk.models import AccessAction
+from tkpk.scoping import Cap, scope_for
+from tkpk.services import personal_data_access_record
+
+
+def person_reveal_nik(*, actor: Any, person: Person, ip_address: str | None = None) -> str:
+    """Return one person's full NIK to a role allowed to see it, and log the reveal."""
+    if not scope_for(actor).can(Cap.REGISTRY_REVEAL_ID):
+        raise DomainError(_("Peran Anda tidak dapat membuka NIK lengkap."), code="reveal_forbidden")
+    personal_data_access_record(
+        user=actor,
+        action=AccessAction.REVEAL_NIK,
+        object_type="person",
+        object_ids=[person.pk],
+        region_code=person.household.desa_id,
+        ip_address=ip_address,
+    )
+    return person.nik or ""
+
+
+def household_reveal_no_kk(*, actor: Any, household: Household, ip_address: str | None = None) -> str:
+    if not scope_for(actor).can(Cap.REGISTRY_REVEAL_ID):
+        raise DomainError(_("Peran Anda tidak dapat membuka Nomor KK lengkap."), code="reveal_forbidden")
+    personal_data_access_record(
+        user=actor,
+        action=AccessAction.REVEAL_NIK,
+        object_type="household.no_kk",
+        object_ids=[household.pk],
+        region_code=household.desa_id,
+        ip_address=ip_address,
+    )
+    return household.no_kk or ""
+
+
+def household_view_record(*, actor: Any, household: Household, ip_address: str | None = None) -> None:
+    """Log that a by-name household page was opened."""
+    personal_data_access_record(
+        user=actor,
+        action=AccessAction.VIEW_HOUSEHOLD,
+        object_type="household",
+        object_ids=[household.pk],
+        region_code=household.desa_id,
+        ip_address=ip_address,
+    )
+
+
+@transaction.atomic
+def household_change_status(
+    *, actor: Any, household: Household, status: str, changed_on: dt.date, reason: str, merged_into: Household | None = None
+) -> Household:
+    """Graduate, move, close or merge a household; the change is kept in its history with the actor."""
+    if status not in HouseholdStatus.values:
+        raise DomainError(_("Status keluarga tidak dikenal."), code="status_unknown")
+    if status == HouseholdStatus.MERGED and (merged_into is None or merged_into.pk == household.pk):
+        raise DomainError(_("Pilih keluarga lain sebagai tujuan penggabungan."), code="merge_target")
+    if status != HouseholdStatus.ACTIVE and not reason.strip():
+        raise DomainError(_("Alasan perubahan status wajib diisi."), code="status_reason")
+    with pghistory.context(user=actor.pk, action="household_change_status"):
+        household.status = status
+        household.status_changed_on = changed_on
+        household.status_reason = reason.strip()
+        household.status_verified_by = actor
+        household.merged_into = merged_into if status == HouseholdStatus.MERGED else None
+        household.full_clean()
+        household.save()
+    return household

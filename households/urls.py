@@ -1,0 +1,11 @@
+from django.urls import path
+
+from households import views
+
+app_name = "households"
+
+urlpatterns = [
+    path("", views.HouseholdSearchView.as_view(), name="search"),
+    path("keluarga/<int:pk>/", views.HouseholdDetailView.as_view(), name="detail"),
+    path("buka/<str:kind>/<int:pk>/", views.RevealIdentifierView.as_view(), name="reveal"),
+]

@@ -1,0 +1,105 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views import View
+from django.views.generic import TemplateView
+from django_tables2 import RequestConfig
+from django_tables2.paginators import LazyPaginator
+
+from households import selectors, services
+from households.forms import HouseholdSearchForm
+from households.tables import HouseholdTable
+from tkpk.exceptions import DomainError
+from tkpk.scoping import Cap, ScopedViewMixin
+
+
+def client_ip(request: HttpRequest) -> str | None:
+    return request.META.get("REMOTE_ADDR")
+
+
+class HouseholdSearchView(ScopedViewMixin, TemplateView):
+    """Registry search; pages without counting (LazyPaginator) so it stays fast at a million rows."""
+
+    template_name = "households/search.html"
+    required_capability = Cap.REGISTRY_VIEW
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        form = HouseholdSearchForm(self.request.GET or None)
+        context["form"] = form
+        if form.is_bound and form.is_valid():
+            qs = selectors.household_search(user=self.request.user, filters=form.filters())
+            table = HouseholdTable(qs)
+            RequestConfig(self.request, paginate={"per_page": 25, "paginator_class": LazyPaginator}).configure(table)
+            context["table"] = table
+        return context
+
+
+class HouseholdDetailView(ScopedViewMixin, TemplateView):
+    template_name = "households/detail.html"
+    required_capability = Cap.REGISTRY_VIEW
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        household = selectors.household_get(user=self.request.user, pk=kwargs["pk"])
+        services.household_view_record(actor=self.request.user, household=household, ip_address=client_ip(self.request))
+        context["household"] = household
+        context["members"] = list(household.members.all())
+        context["person_links"] = selectors.person_links(household=household)
+        context["history"] = selectors.household_history(household=household)
+        context["attributes"] = household_attributes(household)
+        return context
+
+
+def household_attributes(household: Any) -> list[tuple[str, str]]:
+    """(label, display value) of the housing and welfare fields, for the detail page."""
+    names = [
+        "house_ownership", "roof_type", "roof_quality", "wall_type", "wall_quality", "floor_type", "floor_quality",
+        "lighting_source", "power_capacity", "cooking_fuel", "water_source", "toilet_facility", "stunting_risk",
+        "has_savings", "has_land", "has_vehicle", "receives_bpnt", "receives_bpum", "receives_bst", "receives_pkh",
+        "receives_sembako", "receives_prakerja", "receives_kur", "verification_priority",
+    ]  # fmt: skip
+    rows = []
+    for name in names:
+        field = household._meta.get_field(name)
+        value = getattr(household, name)
+        if field.choices:
+            shown = getattr(household, f"get_{name}_display")() if value else "—"
+        elif value is None:
+            shown = "—"
+        else:
+            shown = str(_yes_no(value))
+        rows.append((str(field.verbose_name).capitalize(), shown))
+    return rows
+
+
+def _yes_no(value: bool) -> str:
+    from django.utils.translation import gettext as _
+
+    return _("Ya") if value else _("Tidak")
+
+
+class RevealIdentifierView(ScopedViewMixin, View):
+    """POST (htmx): the full NIK of one person or No KK of one household, logged."""
+
+    required_capability = Cap.REGISTRY_REVEAL_ID
+
+    def post(self, request: HttpRequest, kind: str, pk: int) -> HttpResponse:
+        try:
+            if kind == "nik":
+                person = selectors.person_get(user=request.user, pk=pk)
+                value = services.person_reveal_nik(actor=request.user, person=person, ip_address=client_ip(request))
+            elif kind == "kk":
+                household = selectors.household_get(user=request.user, pk=pk)
+                value = services.household_reveal_no_kk(
+                    actor=request.user, household=household, ip_address=client_ip(request)
+                )
+            else:
+                raise PermissionDenied
+        except DomainError as exc:
+            raise PermissionDenied(exc.message) from exc
+        return render(request, "households/_revealed.html", {"value": value})

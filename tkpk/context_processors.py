@@ -1,0 +1,19 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+
+from tkpk.scoping import Cap, scope_for
+
+
+def scope(request: HttpRequest) -> dict[str, Any]:
+    """Expose the user's scope and capabilities to templates (navigation only; views enforce access)."""
+    user_scope = scope_for(getattr(request, "user", None))
+    return {
+        "scope": user_scope,
+        "can_registry": user_scope.can(Cap.REGISTRY_VIEW),
+        "can_admin": user_scope.can(Cap.ADMIN) and getattr(request.user, "is_staff", False),
+        "can_dashboard": user_scope.can(Cap.DASHBOARD_VIEW),
+        "can_reveal": user_scope.can(Cap.REGISTRY_REVEAL_ID),
+    }

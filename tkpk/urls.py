@@ -1,0 +1,28 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from tkpk import views
+
+admin.site.site_header = "TKPK — Administrasi Sekretariat"
+admin.site.site_title = "TKPK"
+admin.site.index_title = "Administrasi data"
+
+urlpatterns = [
+    path("", views.HomeView.as_view(), name="home"),
+    path("akun/masuk/", views.TkpkLoginView.as_view(), name="login"),
+    path("akun/keluar/", views.TkpkLogoutView.as_view(), name="logout"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("registri/", include("households.urls")),
+    path("admin/", admin.site.urls),
+    path("api/v1/", include("tkpk.api_urls")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    path("healthz", views.healthz, name="healthz"),
+]
+
+if settings.DEBUG:
+    from django.conf.urls.static import static
+
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
