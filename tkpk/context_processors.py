@@ -4,7 +4,7 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from tkpk.scoping import Cap, scope_for
+from tkpk.scoping import Cap, Role, scope_for
 
 
 def scope(request: HttpRequest) -> dict[str, Any]:
@@ -16,4 +16,5 @@ def scope(request: HttpRequest) -> dict[str, Any]:
         "can_admin": user_scope.can(Cap.ADMIN) and getattr(request.user, "is_staff", False),
         "can_dashboard": user_scope.can(Cap.DASHBOARD_VIEW),
         "can_reveal": user_scope.can(Cap.REGISTRY_REVEAL_ID),
+        "role_labels": sorted({str(Role(g.role).label) for g in user_scope.grants}),
     }

@@ -5,9 +5,6 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from tkpk import views
 
-admin.site.site_header = "TKPK — Administrasi Sekretariat"
-admin.site.site_title = "TKPK"
-admin.site.index_title = "Administrasi data"
 
 urlpatterns = [
     path("", views.HomeView.as_view(), name="home"),

@@ -1,0 +1,63 @@
+"""Admin pieces shared by every app: scoped base class, a paginator that never counts a whole big table,
+and logging of personal-data views."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import Any
+
+from django.contrib import admin
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+
+from tkpk.models import AccessAction
+from tkpk.scoping import ScopedAdminMixin
+from tkpk.services import personal_data_access_record
+
+COUNT_CAP = 10_000
+
+
+class CappedCountPaginator(Paginator):
+    """Counts at most COUNT_CAP rows (``SELECT COUNT(*) FROM (… LIMIT n)``): cheap at a million rows.
+    Past the cap the admin shows the first pages; filters narrow the rest."""
+
+    @cached_property
+    def count(self) -> int:  # type: ignore[override]
+        if not hasattr(self.object_list, "values_list"):
+            return len(self.object_list)
+        return self.object_list[: COUNT_CAP + 1].count()
+
+
+class ScopedModelAdmin(ScopedAdminMixin, admin.ModelAdmin):  # type: ignore[type-arg]
+    list_per_page = 50
+
+
+class BigTableAdmin(ScopedModelAdmin):
+    show_full_result_count = False
+    paginator = CappedCountPaginator
+
+
+class PersonalDataAdminMixin:
+    """Opening a change form shows full identifiers: log it like a reveal."""
+
+    personal_object_type = "record"
+
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        response = super().change_view(request, object_id, form_url, extra_context)  # type: ignore[misc]
+        if request.method == "GET" and getattr(response, "status_code", 500) == 200:
+            obj = getattr(response, "context_data", {}).get("original")
+            if obj is not None:
+                personal_data_access_record(
+                    user=request.user,
+                    action=AccessAction.REVEAL_NIK,
+                    object_type=f"admin.{self.personal_object_type}",
+                    object_ids=[obj.pk],
+                    region_code=self.region_code_of(obj),
+                    ip_address=request.META.get("REMOTE_ADDR"),
+                )
+        return response
+
+    def region_code_of(self, obj: Any) -> str:
+        return ""
