@@ -13,7 +13,7 @@ from django.utils.translation import ngettext
 from households import services
 from households.choices import HouseholdStatus
 from households.models import Household, HouseholdSourceLink, Person, PersonSourceLink, Snapshot, Source
-from tkpk.admin_utils import BigTableAdmin, PersonalDataAdminMixin, ScopedModelAdmin
+from tkpk.admin_utils import BigTableAdmin, PersonalDataAdminMixin, ReadOnlyScopedInline, ScopedModelAdmin
 from tkpk.exceptions import DomainError
 
 
@@ -41,33 +41,27 @@ class SnapshotAdmin(ScopedModelAdmin):
         super().save_model(request, obj, form, change)
 
 
-class PersonInline(admin.TabularInline):  # type: ignore[type-arg]
+class PersonInline(ReadOnlyScopedInline):
     model = Person
-    extra = 0
-    fields = ("name", "nik_masked", "nik_status", "sex", "relationship", "birth_date", "status")
+    fields = ("name", "nik_display", "nik_status", "sex", "relationship", "birth_date", "status")
     readonly_fields = fields
     show_change_link = True
-    can_delete = False
 
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
+    @admin.display(description=_("NIK"))
+    def nik_display(self, obj: Person) -> str:
+        return obj.nik_masked
 
 
-class HouseholdSourceLinkInline(admin.TabularInline):  # type: ignore[type-arg]
+class HouseholdSourceLinkInline(ReadOnlyScopedInline):
     model = HouseholdSourceLink
-    extra = 0
     fields = ("source", "external_id", "snapshot", "row_number", "is_present")
     readonly_fields = fields
-    can_delete = False
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(Household)
 class HouseholdAdmin(PersonalDataAdminMixin, BigTableAdmin):
     personal_object_type = "household"
-    list_display = ("head_name", "no_kk_masked", "desa", "desil", "status", "updated_at")
+    list_display = ("head_name", "no_kk_display", "desa", "desil", "status", "updated_at")
     list_filter = ("status", "desil", "stunting_risk", "floor_type", "is_demo")
     search_fields = ("head_name", "=no_kk", "=source_links__external_id")
     autocomplete_fields = ("desa", "merged_into")
@@ -93,6 +87,10 @@ class HouseholdAdmin(PersonalDataAdminMixin, BigTableAdmin):
         (_("Status"), {"fields": ("status", "status_changed_on", "status_reason", "status_verified_by", "merged_into")}),
         (_("Wilayah (otomatis)"), {"classes": ("collapse",), "fields": ("province_code", "kabupaten_code", "kecamatan_code", "created_at", "updated_at")}),
     )  # fmt: skip
+
+    @admin.display(description=_("Nomor KK"))
+    def no_kk_display(self, obj: Household) -> str:
+        return obj.no_kk_masked
 
     def region_code_of(self, obj: Household) -> str:
         return str(obj.desa_id)
@@ -125,26 +123,25 @@ class HouseholdAdmin(PersonalDataAdminMixin, BigTableAdmin):
         )
 
 
-class PersonSourceLinkInline(admin.TabularInline):  # type: ignore[type-arg]
+class PersonSourceLinkInline(ReadOnlyScopedInline):
     model = PersonSourceLink
-    extra = 0
     fields = ("source", "external_id", "snapshot", "row_number", "is_present")
     readonly_fields = fields
-    can_delete = False
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(Person)
 class PersonAdmin(PersonalDataAdminMixin, BigTableAdmin):
     personal_object_type = "person"
-    list_display = ("name", "nik_masked", "nik_status", "sex", "relationship", "birth_date", "household")
+    list_display = ("name", "nik_display", "nik_status", "sex", "relationship", "birth_date", "household")
     list_filter = ("nik_status", "sex", "relationship", "status", "disability")
     search_fields = ("name", "=nik", "=source_links__external_id")
     autocomplete_fields = ("household",)
     list_select_related = ("household",)
     inlines = [PersonSourceLinkInline]
+
+    @admin.display(description=_("NIK"))
+    def nik_display(self, obj: Person) -> str:
+        return obj.nik_masked
 
     def region_code_of(self, obj: Person) -> str:
         return str(obj.household.desa_id)

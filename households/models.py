@@ -37,7 +37,7 @@ class Source(models.Model):
 class SnapshotQuerySet(ScopedQuerySet["Snapshot"]):
     def grant_q(self, grant: Grant) -> Q | None:
         if grant.role == Role.SECRETARIAT:
-            return Q(region_id__startswith=grant.region_code) | Q(region__isnull=True)
+            return Q(region__code__startswith=grant.region_code) | Q(region__isnull=True)
         return None
 
 

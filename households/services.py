@@ -5,13 +5,13 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-import pghistory
 from django.db import transaction
 from django.utils.translation import gettext as _
 
 from households.choices import HouseholdStatus
 from households.models import Household, Person
 from tkpk.exceptions import DomainError
+from tkpk.history import history_context
 from tkpk.models import AccessAction
 from tkpk.scoping import Cap, scope_for
 from tkpk.services import personal_data_access_record
@@ -69,7 +69,7 @@ def household_change_status(
         raise DomainError(_("Pilih keluarga lain sebagai tujuan penggabungan."), code="merge_target")
     if status != HouseholdStatus.ACTIVE and not reason.strip():
         raise DomainError(_("Alasan perubahan status wajib diisi."), code="status_reason")
-    with pghistory.context(user=actor.pk, action="household_change_status"):
+    with history_context(user=actor.pk, action="household_change_status"):
         household.status = status
         household.status_changed_on = changed_on
         household.status_reason = reason.strip()

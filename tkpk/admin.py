@@ -90,7 +90,7 @@ class ScopedUserAdmin(ScopedAdminMixin, UserAdmin):  # type: ignore[type-arg]
             return qs.none()
         condition = Q(pk=request.user.pk)
         for code in regions:
-            condition |= Q(memberships__organization__region_id__startswith=code)
+            condition |= Q(memberships__organization__region__code__startswith=code)
         # Users not yet given a role are visible so a new account can be completed.
         condition |= Q(memberships__isnull=True, is_superuser=False)
         return qs.filter(condition).exclude(is_superuser=True).distinct()

@@ -61,3 +61,19 @@ class PersonalDataAdminMixin:
 
     def region_code_of(self, obj: Any) -> str:
         return ""
+
+
+class ReadOnlyScopedInline(ScopedAdminMixin, admin.TabularInline):  # type: ignore[type-arg]
+    """An inline the secretariat may see (scoped like everything else) but not edit from the parent."""
+
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

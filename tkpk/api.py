@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 from rest_framework import status
+from rest_framework.pagination import CursorPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -25,6 +26,18 @@ class ScopedViewSetMixin:
 
     def get_queryset(self) -> QuerySet[Any]:
         return self.queryset.for_user(self.request.user)  # type: ignore[attr-defined]
+
+
+class StableCursorPagination(CursorPagination):
+    """Cursor paging (no COUNT at a million rows) on the view's unique ``ordering`` (default: pk)."""
+
+    ordering = "pk"
+    page_size_query_param = "page_size"
+    max_page_size = 500
+
+    def get_ordering(self, request: Request, queryset: QuerySet[Any], view: Any) -> tuple[str, ...]:
+        ordering = getattr(view, "ordering", None) or self.ordering
+        return (ordering,) if isinstance(ordering, str) else tuple(ordering)
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:

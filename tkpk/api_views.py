@@ -51,4 +51,4 @@ class OrganizationViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet[Orga
     queryset = Organization.objects.prefetch_related("area")
     serializer_class = OrganizationSerializer
     filterset_fields = ["kind", "sector", "region", "is_active"]
-    ordering = "id"
+    ordering = "pk"

@@ -99,7 +99,7 @@ class CompanySector(models.TextChoices):
 class OrganizationQuerySet(ScopedQuerySet["Organization"]):
     def grant_q(self, grant: Grant) -> Q | None:
         if grant.role in (Role.SECRETARIAT, Role.LEADERSHIP):
-            return Q(region_id__startswith=grant.region_code)
+            return Q(region__code__startswith=grant.region_code)
         # Agencies and partners see their own organization only.
         return Q(pk=grant.organization_id)
 
@@ -159,7 +159,7 @@ ROLE_ORGANIZATION_KINDS: dict[str, set[str]] = {
 class MembershipQuerySet(ScopedQuerySet["Membership"]):
     def grant_q(self, grant: Grant) -> Q | None:
         if grant.role == Role.SECRETARIAT:
-            return Q(organization__region_id__startswith=grant.region_code)
+            return Q(organization__region__code__startswith=grant.region_code)
         return None
 
 
