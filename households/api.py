@@ -53,7 +53,7 @@ class HouseholdViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet[Househo
     queryset = Household.objects.all()
     serializer_class = HouseholdSerializer
     filterset_class = HouseholdFilter
-    ordering = "id"
+    ordering = "pk"
 
     def get_queryset(self) -> QuerySet[Household]:
         params = self.request.query_params
