@@ -66,7 +66,14 @@ class HouseholdAdmin(PersonalDataAdminMixin, BigTableAdmin):
     search_fields = ("head_name", "=no_kk", "=source_links__external_id")
     autocomplete_fields = ("desa", "merged_into")
     list_select_related = ("desa",)
-    readonly_fields = ("province_code", "kabupaten_code", "kecamatan_code", "status_verified_by", "created_at", "updated_at")
+    readonly_fields = (
+        "province_code",
+        "kabupaten_code",
+        "kecamatan_code",
+        "status_verified_by",
+        "created_at",
+        "updated_at",
+    )
     inlines = [PersonInline, HouseholdSourceLinkInline]
     actions = ["mark_graduated"]
     fieldsets = (
@@ -84,8 +91,12 @@ class HouseholdAdmin(PersonalDataAdminMixin, BigTableAdmin):
                 ),
             },
         ),
-        (_("Status"), {"fields": ("status", "status_changed_on", "status_reason", "status_verified_by", "merged_into")}),
-        (_("Wilayah (otomatis)"), {"classes": ("collapse",), "fields": ("province_code", "kabupaten_code", "kecamatan_code", "created_at", "updated_at")}),
+        (_("Status"), {"fields": (
+            "status", "status_changed_on", "status_reason", "status_verified_by", "merged_into",
+        )}),
+        (_("Wilayah (otomatis)"), {"classes": ("collapse",), "fields": (
+            "province_code", "kabupaten_code", "kecamatan_code", "created_at", "updated_at",
+        )}),
     )  # fmt: skip
 
     @admin.display(description=_("Nomor KK"))
@@ -119,7 +130,8 @@ class HouseholdAdmin(PersonalDataAdminMixin, BigTableAdmin):
             except DomainError as exc:
                 self.message_user(request, f"{household}: {exc.message}", messages.ERROR)
         self.message_user(
-            request, ngettext("%(n)d keluarga ditandai graduasi.", "%(n)d keluarga ditandai graduasi.", done) % {"n": done}
+            request,
+            ngettext("%(n)d keluarga ditandai graduasi.", "%(n)d keluarga ditandai graduasi.", done) % {"n": done},
         )
 
 

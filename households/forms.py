@@ -22,7 +22,7 @@ class HouseholdSearchForm(forms.Form):
         empty_value=None,
         choices=[("", _("Semua"))] + [(str(d), str(d)) for d in range(1, 11)],
     )
-    status = forms.ChoiceField(label=_("Status"), required=False, choices=[("", _("Semua"))] + HouseholdStatus.choices)
+    status = forms.ChoiceField(label=_("Status"), required=False, choices=[("", _("Semua")), *HouseholdStatus.choices])
 
     def clean_nik(self) -> str:
         value = clean_digits(self.cleaned_data["nik"])

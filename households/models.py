@@ -196,7 +196,9 @@ class Household(models.Model):
             models.Index(Upper("head_name"), name="household_head_name_upper"),
         ]
         constraints = [
-            models.CheckConstraint(condition=Q(desil__gte=1, desil__lte=10) | Q(desil__isnull=True), name="household_desil_1_10"),
+            models.CheckConstraint(
+                condition=Q(desil__gte=1, desil__lte=10) | Q(desil__isnull=True), name="household_desil_1_10"
+            ),
             models.CheckConstraint(
                 condition=Q(persentil__gte=1, persentil__lte=100) | Q(persentil__isnull=True),
                 name="household_persentil_1_100",
@@ -213,6 +215,12 @@ class Household(models.Model):
     def __str__(self) -> str:
         return f"{self.head_name} ({self.desa_id})"
 
+    def save(self, *args: object, **kwargs: object) -> None:
+        # Keep the scoping columns in step with the desa; this is data integrity, not a side effect.
+        code = str(self.desa_id)
+        self.province_code, self.kabupaten_code, self.kecamatan_code = code[:2], code[:4], code[:6]
+        super().save(*args, **kwargs)  # type: ignore[arg-type]
+
     @property
     def no_kk_masked(self) -> str:
         return mask_identifier(self.no_kk)
@@ -220,9 +228,10 @@ class Household(models.Model):
     @property
     def is_unfit_housing(self) -> bool:
         poor = choices.BuildingQuality.POOR
-        return (
-            self.floor_type in choices.UNFIT_FLOOR_TYPES
-            or poor in (self.roof_quality, self.wall_quality, self.floor_quality)
+        return self.floor_type in choices.UNFIT_FLOOR_TYPES or poor in (
+            self.roof_quality,
+            self.wall_quality,
+            self.floor_quality,
         )
 
     def clean(self) -> None:
@@ -242,12 +251,6 @@ class Household(models.Model):
         if errors:
             raise ValidationError(errors)
 
-    def save(self, *args: object, **kwargs: object) -> None:
-        # Keep the scoping columns in step with the desa; this is data integrity, not a side effect.
-        code = str(self.desa_id)
-        self.province_code, self.kabupaten_code, self.kecamatan_code = code[:2], code[:4], code[:6]
-        super().save(*args, **kwargs)  # type: ignore[arg-type]
-
 
 class PersonQuerySet(ScopedQuerySet["Person"]):
     def grant_q(self, grant: Grant) -> Q | None:
@@ -261,7 +264,9 @@ class PersonQuerySet(ScopedQuerySet["Person"]):
 class Person(models.Model):
     """One member of a household (individu)."""
 
-    household = models.ForeignKey(Household, verbose_name=_("keluarga"), on_delete=models.PROTECT, related_name="members")
+    household = models.ForeignKey(
+        Household, verbose_name=_("keluarga"), on_delete=models.PROTECT, related_name="members"
+    )
     name = models.CharField(_("nama"), max_length=150)
     nik = models.CharField(_("NIK"), max_length=16, null=True, blank=True)
     nik_status = models.CharField(
@@ -330,7 +335,9 @@ class SourceLinkBase(models.Model):
     """Provenance: which snapshot and row a record came from, its id there and the raw row as read."""
 
     source = models.ForeignKey(Source, verbose_name=_("sumber"), on_delete=models.PROTECT, related_name="+")
-    snapshot = models.ForeignKey(Snapshot, verbose_name=_("snapshot terakhir"), on_delete=models.PROTECT, related_name="+")
+    snapshot = models.ForeignKey(
+        Snapshot, verbose_name=_("snapshot terakhir"), on_delete=models.PROTECT, related_name="+"
+    )
     external_id = models.CharField(_("ID di sumber"), max_length=64)
     row_number = models.PositiveIntegerField(_("nomor baris"), null=True, blank=True)
     raw = models.JSONField(_("baris asli"), default=dict, blank=True)
@@ -338,7 +345,9 @@ class SourceLinkBase(models.Model):
         Snapshot, verbose_name=_("pertama muncul di"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     is_present = models.BooleanField(
-        _("ada di snapshot terakhir"), default=True, help_text=_("Tidak ada lagi di snapshot terbaru: ditandai, tidak dihapus.")
+        _("ada di snapshot terakhir"),
+        default=True,
+        help_text=_("Tidak ada lagi di snapshot terbaru: ditandai, tidak dihapus."),
     )
     updated_at = models.DateTimeField(_("diperbarui"), auto_now=True)
 

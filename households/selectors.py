@@ -52,9 +52,15 @@ def household_search(*, user: Any, filters: HouseholdFilters) -> QuerySet[Househ
 
 def household_get(*, user: Any, pk: int) -> Household:
     """One household in the user's scope (404 otherwise) with members and provenance loaded."""
-    qs = Household.objects.for_user(user).select_related("desa", "desa__parent", "status_verified_by").prefetch_related(
-        Prefetch("members", queryset=Person.objects.order_by("id")),
-        Prefetch("source_links", queryset=HouseholdSourceLink.objects.select_related("source", "snapshot")),
+    scoped: QuerySet[Household] = Household.objects.for_user(user)
+    members: QuerySet[Person] = Person.objects.order_by("id")
+    links: QuerySet[HouseholdSourceLink] = HouseholdSourceLink.objects.select_related("source", "snapshot")
+    qs = (
+        scoped.select_related("desa", "desa__parent", "status_verified_by")
+        .prefetch_related(
+            Prefetch("members", queryset=members),
+            Prefetch("source_links", queryset=links),
+        )
     )
     return get_object_or_404(qs, pk=pk)
 

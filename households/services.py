@@ -60,7 +60,13 @@ def household_view_record(*, actor: Any, household: Household, ip_address: str |
 
 @transaction.atomic
 def household_change_status(
-    *, actor: Any, household: Household, status: str, changed_on: dt.date, reason: str, merged_into: Household | None = None
+    *,
+    actor: Any,
+    household: Household,
+    status: str,
+    changed_on: dt.date,
+    reason: str,
+    merged_into: Household | None = None,
 ) -> Household:
     """Graduate, move, close or merge a household; the change is kept in its history with the actor."""
     if status not in HouseholdStatus.values:

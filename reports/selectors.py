@@ -20,10 +20,7 @@ def home_summary(*, user: Any) -> dict[str, Any]:
         return summary
     households = Household.objects.for_aggregates(user)
     by_desil = dict(
-        households.filter(status=HouseholdStatus.ACTIVE)
-        .values_list("desil")
-        .annotate(n=Count("id"))
-        .order_by()
+        households.filter(status=HouseholdStatus.ACTIVE).values_list("desil").annotate(n=Count("id")).order_by()
     )
     summary["desil_counts"] = [(d, by_desil.get(d, 0)) for d in range(1, 11) if by_desil.get(d)]
     summary["desil_unknown"] = by_desil.get(None, 0)

@@ -62,7 +62,7 @@ class MembershipAdmin(ScopedModelAdmin):
     autocomplete_fields = ("user", "organization")
 
 
-class MembershipInline(ScopedAdminMixin, admin.TabularInline):  # type: ignore[type-arg]
+class MembershipInline(ScopedAdminMixin, admin.TabularInline):
     model = Membership
     extra = 0
     autocomplete_fields = ("organization",)
@@ -73,7 +73,7 @@ admin.site.unregister(User)
 
 
 @admin.register(User)
-class ScopedUserAdmin(ScopedAdminMixin, UserAdmin):  # type: ignore[type-arg]
+class ScopedUserAdmin(ScopedAdminMixin, UserAdmin):
     """Secretariat staff manage the users of their own region's organizations; superuser fields stay locked."""
 
     inlines = [MembershipInline]

@@ -8,6 +8,7 @@ from typing import Any
 
 from django.contrib import admin
 from django.core.paginator import Paginator
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 
 from tkpk.models import AccessAction
@@ -22,13 +23,13 @@ class CappedCountPaginator(Paginator):
     Past the cap the admin shows the first pages; filters narrow the rest."""
 
     @cached_property
-    def count(self) -> int:  # type: ignore[override]
-        if not hasattr(self.object_list, "values_list"):
+    def count(self) -> int:
+        if not isinstance(self.object_list, QuerySet):
             return len(self.object_list)
         return self.object_list[: COUNT_CAP + 1].count()
 
 
-class ScopedModelAdmin(ScopedAdminMixin, admin.ModelAdmin):  # type: ignore[type-arg]
+class ScopedModelAdmin(ScopedAdminMixin, admin.ModelAdmin):
     list_per_page = 50
 
 
@@ -63,7 +64,7 @@ class PersonalDataAdminMixin:
         return ""
 
 
-class ReadOnlyScopedInline(ScopedAdminMixin, admin.TabularInline):  # type: ignore[type-arg]
+class ReadOnlyScopedInline(ScopedAdminMixin, admin.TabularInline):
     """An inline the secretariat may see (scoped like everything else) but not edit from the parent."""
 
     extra = 0

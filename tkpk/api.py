@@ -21,7 +21,7 @@ class ScopedViewSetMixin:
     """Every API queryset starts from ``for_user``: out-of-scope objects are 404."""
 
     queryset: QuerySet[Any]
-    request: Request
+    request: Any
     required_capability: str = Cap.API
 
     def get_queryset(self) -> QuerySet[Any]:

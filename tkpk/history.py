@@ -30,4 +30,4 @@ class TkpkHistoryMiddleware(HistoryMiddleware):
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if connection.vendor != "postgresql":
             return self._get_response(request)
-        return super().__call__(request)  # type: ignore[no-any-return]
+        return super().__call__(request)

@@ -11,8 +11,8 @@ import re
 from dataclasses import dataclass
 
 import lokal
-from lokal.samaran.core import partial_mask
 from django.utils.translation import gettext as _
+from lokal.samaran.core import partial_mask
 
 REGION_LEVEL_BY_LENGTH = {2: 1, 4: 2, 6: 3, 10: 4}
 _REGION_DOTTED = re.compile(r"^\d{2}(\.\d{2}(\.\d{2}(\.\d{4})?)?)?$")

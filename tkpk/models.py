@@ -40,7 +40,9 @@ class Region(models.Model):
     code = models.CharField(_("kode Kemendagri"), max_length=10, primary_key=True)
     name = models.CharField(_("nama"), max_length=120)
     level = models.PositiveSmallIntegerField(_("tingkat"), choices=RegionLevel.choices)
-    kind = models.CharField(_("jenis"), max_length=20, help_text=_("provinsi, kabupaten, kota, kecamatan, desa, kelurahan"))
+    kind = models.CharField(
+        _("jenis"), max_length=20, help_text=_("provinsi, kabupaten, kota, kecamatan, desa, kelurahan")
+    )
     parent = models.ForeignKey(
         "self", verbose_name=_("induk"), null=True, blank=True, on_delete=models.PROTECT, related_name="children"
     )
@@ -75,7 +77,9 @@ class Region(models.Model):
 
     def ancestor_codes(self) -> dict[int, str]:
         """Codes of this region and its ancestors by level (1 = province ... 4 = desa)."""
-        return {level: self.code[:length] for length, level in ((2, 1), (4, 2), (6, 3), (10, 4)) if length <= len(self.code)}
+        return {
+            level: self.code[:length] for length, level in ((2, 1), (4, 2), (6, 3), (10, 4)) if length <= len(self.code)
+        }
 
 
 class OrganizationKind(models.TextChoices):
@@ -190,8 +194,10 @@ class Membership(models.Model):
             allowed = ROLE_ORGANIZATION_KINDS[self.role]
             if self.organization.kind not in allowed:
                 raise ValidationError(
-                    {"role": _("Peran ini tidak dapat diberikan pada organisasi berjenis %(kind)s.")
-                     % {"kind": self.organization.get_kind_display()}}
+                    {
+                        "role": _("Peran ini tidak dapat diberikan pada organisasi berjenis %(kind)s.")
+                        % {"kind": self.organization.get_kind_display()}
+                    }
                 )
 
 

@@ -61,7 +61,9 @@ def regions_load(*, code: str) -> RegionLoadResult:
         parent_key = normalize_region_code(parent) if parent else None
         current = existing.get(key)
         if current is None:
-            to_create.append(Region(code=key, name=name, level=level, kind=kind, parent_id=parent_key, postal_code=postal))
+            to_create.append(
+                Region(code=key, name=name, level=level, kind=kind, parent_id=parent_key, postal_code=postal)
+            )
             result.created += 1
         elif (current.name, current.level, current.kind, current.parent_id, current.postal_code) != (
             name, level, kind, parent_key, postal

@@ -20,9 +20,8 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
 
 if TYPE_CHECKING:
-    from django.contrib.auth.models import AnonymousUser
-
     from django.contrib.auth.base_user import AbstractBaseUser
+    from django.contrib.auth.models import AnonymousUser
 
 _M = TypeVar("_M", bound=models.Model)
 
@@ -134,7 +133,7 @@ def scope_for(user: AbstractBaseUser | AnonymousUser | None) -> Scope:
         is_superuser=bool(getattr(user, "is_superuser", False)),
         grants=tuple(Grant(role, org_id, kind, region) for role, org_id, kind, region in rows),
     )
-    user._tkpk_scope = scope  # type: ignore[union-attr]
+    user._tkpk_scope = scope  # type: ignore[attr-defined]
     return scope
 
 
@@ -227,7 +226,7 @@ class ScopedAdminMixin:
             return bool(request.user.is_superuser)
         return self.has_module_permission(request)
 
-    has_add_permission = has_change_permission  # type: ignore[assignment]
+    has_add_permission = has_change_permission
     has_delete_permission = has_change_permission
 
     def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:

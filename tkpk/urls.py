@@ -5,7 +5,6 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from tkpk import views
 
-
 urlpatterns = [
     path("", views.HomeView.as_view(), name="home"),
     path("akun/masuk/", views.TkpkLoginView.as_view(), name="login"),
