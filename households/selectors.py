@@ -9,6 +9,7 @@ import pghistory.models
 from django.db import connection
 from django.db.models import Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext_lazy as _
 
 from households.models import Household, HouseholdSourceLink, Person, PersonSourceLink
 from tkpk.identifiers import IdentifierError, clean_digits, normalize_region_code
@@ -55,12 +56,9 @@ def household_get(*, user: Any, pk: int) -> Household:
     scoped: QuerySet[Household] = Household.objects.for_user(user)
     members: QuerySet[Person] = Person.objects.order_by("id")
     links: QuerySet[HouseholdSourceLink] = HouseholdSourceLink.objects.select_related("source", "snapshot")
-    qs = (
-        scoped.select_related("desa", "desa__parent", "status_verified_by")
-        .prefetch_related(
-            Prefetch("members", queryset=members),
-            Prefetch("source_links", queryset=links),
-        )
+    qs = scoped.select_related("desa", "desa__parent", "status_verified_by").prefetch_related(
+        Prefetch("members", queryset=members),
+        Prefetch("source_links", queryset=links),
     )
     return get_object_or_404(qs, pk=pk)
 
@@ -76,6 +74,10 @@ def person_links(*, household: Household) -> dict[int, list[PersonSourceLink]]:
     return links
 
 
+EVENT_SUBJECTS = {"households.HouseholdEvent": _("Keluarga"), "households.PersonEvent": _("Anggota keluarga")}
+EVENT_ACTIONS = {"insert": _("ditambahkan"), "update": _("diubah"), "delete": _("dihapus")}
+
+
 def household_history(*, household: Household, limit: int = 100) -> list[Any]:
     """Change events (who, when, what changed) of the household and its members, newest first.
 
@@ -83,5 +85,10 @@ def household_history(*, household: Household, limit: int = 100) -> list[Any]:
     """
     if connection.vendor != "postgresql":
         return []
-    events = pghistory.models.MiddlewareEvents.objects.references(household).order_by("-pgh_created_at")
-    return list(events[:limit])
+    events = list(
+        pghistory.models.MiddlewareEvents.objects.references(household).order_by("-pgh_created_at", "-pgh_id")[:limit]
+    )
+    for event in events:
+        subject = EVENT_SUBJECTS.get(event.pgh_model, event.pgh_model)
+        event.event_label = f"{subject} · {EVENT_ACTIONS.get(event.pgh_label, event.pgh_label)}"
+    return events

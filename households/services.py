@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
@@ -73,6 +74,13 @@ def household_change_status(
         raise DomainError(_("Status keluarga tidak dikenal."), code="status_unknown")
     if status == HouseholdStatus.MERGED and (merged_into is None or merged_into.pk == household.pk):
         raise DomainError(_("Pilih keluarga lain sebagai tujuan penggabungan."), code="merge_target")
+    if (
+        merged_into is not None
+        and not Household.objects.for_user(actor).filter(pk=merged_into.pk, status=HouseholdStatus.ACTIVE).exists()
+    ):
+        raise DomainError(
+            _("Keluarga tujuan penggabungan harus aktif dan berada dalam wilayah Anda."), code="merge_target_scope"
+        )
     if status != HouseholdStatus.ACTIVE and not reason.strip():
         raise DomainError(_("Alasan perubahan status wajib diisi."), code="status_reason")
     with history_context(user=actor.pk, action="household_change_status"):
@@ -81,6 +89,12 @@ def household_change_status(
         household.status_reason = reason.strip()
         household.status_verified_by = actor
         household.merged_into = merged_into if status == HouseholdStatus.MERGED else None
-        household.full_clean()
+        try:
+            household.full_clean()
+        except ValidationError as exc:
+            details = "; ".join(f"{field}: {' '.join(msgs)}" for field, msgs in exc.message_dict.items())
+            raise DomainError(
+                _("Data keluarga belum valid, perbaiki dulu: %(details)s") % {"details": details}, code="invalid"
+            ) from exc
         household.save()
     return household

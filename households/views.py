@@ -48,8 +48,9 @@ class HouseholdDetailView(ScopedViewMixin, TemplateView):
         household = selectors.household_get(user=self.request.user, pk=kwargs["pk"])
         services.household_view_record(actor=self.request.user, household=household, ip_address=client_ip(self.request))
         context["household"] = household
-        context["members"] = list(household.members.all())
-        context["person_links"] = selectors.person_links(household=household)
+        links = selectors.person_links(household=household)
+        context["members"] = [(person, links.get(person.pk, [])) for person in household.members.all()]
+        context["person_link_count"] = len(links)
         context["history"] = selectors.household_history(household=household)
         context["attributes"] = household_attributes(household)
         return context

@@ -15,8 +15,9 @@ from django.utils.translation import gettext as _
 from lokal.samaran.core import partial_mask
 
 REGION_LEVEL_BY_LENGTH = {2: 1, 4: 2, 6: 3, 10: 4}
-_REGION_DOTTED = re.compile(r"^\d{2}(\.\d{2}(\.\d{2}(\.\d{4})?)?)?$")
-_REGION_PLAIN = re.compile(r"^(\d{2}|\d{4}|\d{6}|\d{10})$")
+_REGION_DOTTED = re.compile(r"^[0-9]{2}(\.[0-9]{2}(\.[0-9]{2}(\.[0-9]{4})?)?)?$")
+_REGION_PLAIN = re.compile(r"^([0-9]{2}|[0-9]{4}|[0-9]{6}|[0-9]{10})$")
+_SIXTEEN_DIGITS = re.compile(r"^[0-9]{16}$")
 _SEPARATORS = re.compile(r"[\s.\-]")
 
 
@@ -83,7 +84,7 @@ def check_nik(raw: str, *, region_prefix: str | None = None) -> IdentifierCheck:
     digits = clean_digits(raw)
     if not digits:
         return IdentifierCheck(None, _("NIK kosong."), "nik_empty")
-    if not digits.isdigit() or len(digits) != 16:
+    if not _SIXTEEN_DIGITS.match(digits):
         return IdentifierCheck(None, _("NIK harus terdiri dari 16 digit angka."), "nik_format")
     info = lokal.parse_nik(digits)
     if not info.valid:
@@ -103,12 +104,14 @@ def check_no_kk(raw: str) -> IdentifierCheck:
     digits = clean_digits(raw)
     if not digits:
         return IdentifierCheck(None, _("Nomor KK kosong."), "kk_empty")
-    if not digits.isdigit() or len(digits) != 16:
+    if not _SIXTEEN_DIGITS.match(digits):
         return IdentifierCheck(None, _("Nomor KK harus terdiri dari 16 digit angka."), "kk_format")
     if digits[:2] not in lokal.PROVINCES:
         return IdentifierCheck(
             None, _("Kode provinsi “%(code)s” pada Nomor KK tidak dikenal.") % {"code": digits[:2]}, "kk_province"
         )
+    if digits[2:4] == "00" or digits[4:6] == "00":
+        return IdentifierCheck(None, _("Kode kabupaten/kecamatan pada Nomor KK tidak boleh 00."), "kk_region")
     day, month, year = int(digits[6:8]), int(digits[8:10]), int(digits[10:12])
     try:
         dt.date(2000 + year, month, day)
