@@ -10,7 +10,7 @@ from tkpk.admin_utils import BigTableAdmin
 @admin.register(Allocation)
 class AllocationAdmin(BigTableAdmin):
     list_display = ("household", "organization", "created_at", "created_by")
-    list_filter = ("organization",)
+    list_filter = (("organization", admin.RelatedOnlyFieldListFilter),)
     search_fields = ("household__head_name", "organization__name")
     autocomplete_fields = ("household", "organization")
     readonly_fields = ("created_by",)

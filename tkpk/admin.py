@@ -38,15 +38,36 @@ class RegionAdmin(ImportExportMixin, ScopedModelAdmin):
 
 
 class OrganizationResource(resources.ModelResource):
+    """Import/export of organizations, limited to the importing user's own region."""
+
+    def __init__(self, user: Any = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.user = user
+
     class Meta:
         model = Organization
         fields = ("id", "kind", "name", "short_code", "sector", "region", "is_active")
         import_id_fields = ("short_code",)
+        skip_unchanged = True
+        report_skipped = True
+
+    def get_queryset(self) -> QuerySet[Organization]:
+        # Existing rows are looked up (and exported) only within the user's scope.
+        return Organization.objects.for_user(self.user)
+
+    def before_save_instance(self, instance: Organization, row: Any, **kwargs: Any) -> None:
+        if not Region.objects.assignable_for(self.user).filter(pk=instance.region_id).exists():
+            raise ValueError(_("Wilayah %(region)s berada di luar wilayah Anda.") % {"region": instance.region_id})
+        instance.full_clean(exclude=["area"])
 
 
 @admin.register(Organization)
 class OrganizationAdmin(ImportExportMixin, ScopedModelAdmin):
     resource_classes = [OrganizationResource]
+
+    def get_resource_kwargs(self, request: HttpRequest, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        return {**super().get_resource_kwargs(request, *args, **kwargs), "user": request.user}
+
     list_display = ("name", "kind", "short_code", "sector", "region", "is_active")
     list_filter = ("kind", "sector", "is_active")
     search_fields = ("name", "short_code")
@@ -67,6 +88,10 @@ class MembershipInline(ScopedAdminMixin, admin.TabularInline):
     extra = 0
     autocomplete_fields = ("organization",)
     fk_name = "user"
+
+    def get_min_num(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> int:
+        # A secretariat only sees users with a role in its region, so every account it creates gets one.
+        return 0 if request.user.is_superuser else 1
 
 
 admin.site.unregister(User)
@@ -91,8 +116,6 @@ class ScopedUserAdmin(ScopedAdminMixin, UserAdmin):
         condition = Q(pk=request.user.pk)
         for code in regions:
             condition |= Q(memberships__organization__region__code__startswith=code)
-        # Users not yet given a role are visible so a new account can be completed.
-        condition |= Q(memberships__isnull=True, is_superuser=False)
         return qs.filter(condition).exclude(is_superuser=True).distinct()
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:

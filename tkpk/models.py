@@ -11,7 +11,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from tkpk.identifiers import IdentifierError, dotted_region_code, normalize_region_code
-from tkpk.scoping import Grant, Role, ScopedQuerySet
+from tkpk.scoping import Grant, Role, ScopedQuerySet, scope_for
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser, AnonymousUser  # noqa: F401
@@ -29,6 +29,17 @@ class RegionQuerySet(ScopedQuerySet["Region"]):
         # Regions are reference data: everyone sees the regions of their own area (and its ancestors).
         ancestors = [grant.region_code[:n] for n in (2, 4, 6) if n < len(grant.region_code)]
         return Q(code__startswith=grant.region_code) | Q(code__in=ancestors)
+
+    def assignable_for(self, user: Any) -> RegionQuerySet:
+        """Regions a secretariat may attach records to: its own region and below (never an ancestor,
+        which would widen its own scope)."""
+        scope = scope_for(user)
+        if scope.is_superuser:
+            return self.all()
+        condition = Q(pk__in=[])
+        for grant in scope.grants_for(Role.SECRETARIAT):
+            condition |= Q(code__startswith=grant.region_code)
+        return self.filter(condition)
 
     def desa(self) -> RegionQuerySet:
         return self.filter(level=RegionLevel.DESA)

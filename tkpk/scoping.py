@@ -229,14 +229,36 @@ class ScopedAdminMixin:
     has_add_permission = has_change_permission
     has_delete_permission = has_change_permission
 
+    # django-import-export asks these; without them its default lets any staff user import and export.
+    def has_import_permission(self, request: HttpRequest) -> bool:
+        return self.has_add_permission(request) and self.has_change_permission(request)
+
+    def has_export_permission(self, request: HttpRequest) -> bool:
+        return self.has_view_permission(request)
+
+    def choice_queryset(self, model: type[models.Model], request: HttpRequest) -> models.QuerySet[Any] | None:
+        """What a related field may point to: the model's ``assignable_for`` (e.g. regions inside the
+        user's own area, no ancestors), else its registered admin's scoped queryset, else ``for_user``."""
+        manager: Any = model._default_manager
+        if hasattr(manager, "assignable_for"):
+            return manager.assignable_for(request.user)
+        admin_site = getattr(self, "admin_site", None)
+        if admin_site is not None and model in admin_site._registry:
+            return admin_site._registry[model].get_queryset(request)
+        if hasattr(manager, "for_user"):
+            return manager.for_user(request.user)
+        return None
+
     def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
-        manager = db_field.related_model._default_manager
-        if "queryset" not in kwargs and hasattr(manager, "for_user"):
-            kwargs["queryset"] = manager.for_user(request.user)
+        if "queryset" not in kwargs:
+            queryset = self.choice_queryset(db_field.related_model, request)
+            if queryset is not None:
+                kwargs["queryset"] = queryset
         return super().formfield_for_foreignkey(db_field, request, **kwargs)  # type: ignore[misc]
 
     def formfield_for_manytomany(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
-        manager = db_field.related_model._default_manager
-        if "queryset" not in kwargs and hasattr(manager, "for_user"):
-            kwargs["queryset"] = manager.for_user(request.user)
+        if "queryset" not in kwargs:
+            queryset = self.choice_queryset(db_field.related_model, request)
+            if queryset is not None:
+                kwargs["queryset"] = queryset
         return super().formfield_for_manytomany(db_field, request, **kwargs)  # type: ignore[misc]

@@ -73,10 +73,10 @@ class Command(BaseCommand):
         else:
             out.write(
                 self.style.SUCCESS(
-                    f"Data demo dibuat: {_n(result.families_created)} keluarga, {_n(result.persons_created)} anggota "
-                    f"dalam {result.seconds:.1f} detik."
+                    f"Data demo dibuat: {_n(result.families_created)} keluarga, {_n(result.persons_created)} anggota."
                 )
             )
+        out.write(f"Waktu: {result.seconds:.1f} detik.")
         orgs = ", ".join(f"{_ORG_KIND_LABELS.get(kind, kind)} {count}" for kind, count in result.organizations.items())
         out.write(f"Organisasi demo: {orgs}.")
         out.write(

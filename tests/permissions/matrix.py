@@ -1,0 +1,293 @@
+"""The permission matrix as tables: who may reach which page, admin screen and API endpoint, and which rows.
+
+The tables restate ``tkpk/scoping.py`` (ROLE_CAPABILITIES) and the ``grant_q`` of every scoped QuerySet in
+plain sets, so that a change of the rules (a role gaining a capability, a QuerySet showing more rows) fails
+the matrix until the table is changed on purpose. The tests derive each case's expected status from them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tests.permissions.world import (
+    ACTORS,
+    HOUSEHOLD_TARGETS,
+    IN_REGION,
+    KENDAL,
+    KENDAL_DESA,
+    KUKAR,
+    KUKAR_DESA,
+    OUT_OF_REGION,
+    PARTNER_B_ALLOCATED,
+    UNALLOCATED,
+)
+from tkpk.scoping import Cap, Role
+
+LOGIN = "login"  # a redirect to the login page
+ANONYMOUS_API = frozenset({401, 403})  # DRF with session auth first answers 403, with basic auth first 401
+
+# ------------------------------------------------------------------------------------------- roles
+
+ACTOR_ROLE: dict[str, str | None] = {
+    "secretariat": Role.SECRETARIAT,
+    "opd_officer": Role.OPD_OFFICER,
+    "partner": Role.PARTNER,
+    "partner_b": Role.PARTNER,
+    "leadership": Role.LEADERSHIP,
+    "secretariat_kukar": Role.SECRETARIAT,
+    "secretariat_province": Role.SECRETARIAT,
+    "no_membership": None,
+    "anonymous": None,
+}
+
+# tkpk/scoping.py ROLE_CAPABILITIES, written out (test_capability_table_matches_scoping keeps them equal).
+ROLE_CAPS: dict[str, frozenset[str]] = {
+    Role.SECRETARIAT: frozenset(
+        {
+            Cap.REGISTRY_VIEW,
+            Cap.REGISTRY_REVEAL_ID,
+            Cap.REGISTRY_EXPORT,
+            Cap.ADMIN,
+            Cap.USERS_MANAGE,
+            Cap.DASHBOARD_VIEW,
+            Cap.API,
+        }
+    ),
+    Role.OPD_OFFICER: frozenset({Cap.REGISTRY_VIEW, Cap.DASHBOARD_VIEW, Cap.API}),
+    Role.PARTNER: frozenset({Cap.REGISTRY_VIEW, Cap.API}),
+    Role.LEADERSHIP: frozenset({Cap.DASHBOARD_VIEW}),
+}
+
+
+def caps(actor: str) -> frozenset[str]:
+    role = ACTOR_ROLE[actor]
+    return ROLE_CAPS[role] if role else frozenset()
+
+
+# ------------------------------------------------------------------------------------------- rows
+
+_KENDAL_HOUSEHOLDS = frozenset({IN_REGION, UNALLOCATED, PARTNER_B_ALLOCATED})
+
+# Households each actor may open one by one (HouseholdQuerySet.grant_q): the region for secretariat and OPD,
+# only allocated ones (and in the region) for partners, none for leadership (aggregates only).
+HOUSEHOLDS_SEEN: dict[str, frozenset[str]] = {
+    "secretariat": _KENDAL_HOUSEHOLDS,
+    "opd_officer": _KENDAL_HOUSEHOLDS,
+    "partner": frozenset({IN_REGION}),
+    "partner_b": frozenset({PARTNER_B_ALLOCATED}),
+    "leadership": frozenset(),
+    "secretariat_kukar": frozenset({OUT_OF_REGION}),
+    "secretariat_province": _KENDAL_HOUSEHOLDS,
+    "no_membership": frozenset(),
+    "anonymous": frozenset(),
+}
+
+# Regions (RegionQuerySet.grant_q): the own region, what lies below it and its ancestors.
+REGION_TARGETS = {IN_REGION: KENDAL_DESA, OUT_OF_REGION: KUKAR_DESA}
+_KENDAL_SIDE = frozenset({IN_REGION})
+REGIONS_SEEN: dict[str, frozenset[str]] = {
+    "secretariat": _KENDAL_SIDE,
+    "opd_officer": _KENDAL_SIDE,
+    "partner": _KENDAL_SIDE,
+    "partner_b": _KENDAL_SIDE,
+    "leadership": _KENDAL_SIDE,
+    "secretariat_kukar": frozenset({OUT_OF_REGION}),
+    "secretariat_province": _KENDAL_SIDE,
+    "no_membership": frozenset(),
+    "anonymous": frozenset(),
+}
+# Kabupaten/kota rows listed by /api/v1/regions/?level=2 (only 33.24 and 64.02 are loaded).
+KABUPATEN_SEEN: dict[str, frozenset[str]] = {
+    actor: frozenset({KUKAR} if actor == "secretariat_kukar" else {KENDAL} if seen else set())
+    for actor, seen in REGIONS_SEEN.items()
+}
+
+# Organizations (OrganizationQuerySet.grant_q): the region's for secretariat and leadership, else the own one.
+_KENDAL_ORGS = frozenset({"secretariat", "opd_officer", "partner", "partner_b", "leadership"})
+ORGS_SEEN: dict[str, frozenset[str]] = {
+    "secretariat": _KENDAL_ORGS,
+    "opd_officer": frozenset({"opd_officer"}),
+    "partner": frozenset({"partner"}),
+    "partner_b": frozenset({"partner_b"}),
+    "leadership": _KENDAL_ORGS,
+    "secretariat_kukar": frozenset({"secretariat_kukar", "kukar_partner"}),
+    "secretariat_province": _KENDAL_ORGS | {"secretariat_province"},
+    "no_membership": frozenset(),
+    "anonymous": frozenset(),
+}
+OWN = "own"
+ORG_TARGETS = {IN_REGION: "partner", OUT_OF_REGION: "secretariat_kukar"}  # + OWN: the actor's own organization
+ACTORS_WITH_ORGANIZATION = tuple(a for a in ACTORS if ACTOR_ROLE[a] is not None)
+
+
+def org_key(actor: str, target: str) -> str:
+    return actor if target == OWN else ORG_TARGETS[target]
+
+
+# Admin: which side of the border each actor with the admin capability sees (every scoped admin).
+ADMIN_SIDES_SEEN: dict[str, frozenset[str]] = {
+    "secretariat": frozenset({"kendal"}),
+    "secretariat_province": frozenset({"kendal"}),
+    "secretariat_kukar": frozenset({"kukar"}),
+}
+
+# ------------------------------------------------------------------------------------------- pages
+
+
+@dataclass(frozen=True)
+class Page:
+    name: str
+    method: str
+    url: str  # placeholders: {household}, {person}
+    capability: str | None  # None: any logged-in user
+    targets: tuple[str | None, ...] = (None,)
+
+    def path(self, household: object = 1, person: object = 1) -> str:
+        return self.url.format(household=household, person=person)
+
+
+PAGES = (
+    Page("home", "GET", "/", None),
+    Page("search", "GET", "/registri/", Cap.REGISTRY_VIEW),
+    Page("household-detail", "GET", "/registri/keluarga/{household}/", Cap.REGISTRY_VIEW, HOUSEHOLD_TARGETS),
+    Page("reveal-nik", "POST", "/registri/buka/nik/{person}/", Cap.REGISTRY_REVEAL_ID, HOUSEHOLD_TARGETS),
+    Page("reveal-kk", "POST", "/registri/buka/kk/{household}/", Cap.REGISTRY_REVEAL_ID, HOUSEHOLD_TARGETS),
+)
+
+
+def page_expected(actor: str, page: Page, target: str | None) -> int | str:
+    if actor == "anonymous":
+        return LOGIN
+    if page.capability is not None and page.capability not in caps(actor):
+        return 403
+    if target is None:
+        return 200
+    return 200 if target in HOUSEHOLDS_SEEN[actor] else 404
+
+
+@dataclass(frozen=True)
+class PublicPage:
+    """Pages outside the role rules (login, logout, language, health check, API schema)."""
+
+    name: str
+    method: str
+    path: str
+    anonymous: int
+    logged_in: int
+    data: tuple[tuple[str, str], ...] = ()
+
+
+PUBLIC_PAGES = (
+    PublicPage("login", "GET", "/akun/masuk/", anonymous=200, logged_in=302),  # logged in: sent home
+    PublicPage("logout", "POST", "/akun/keluar/", anonymous=302, logged_in=302),
+    PublicPage("set-language", "POST", "/i18n/setlang/", 302, 302, data=(("language", "id"), ("next", "/"))),
+    PublicPage("healthz", "GET", "/healthz", anonymous=200, logged_in=200),
+    PublicPage("api-schema", "GET", "/api/schema/", anonymous=200, logged_in=200),  # the schema, no data
+)
+
+# URL patterns the matrix does not walk, with the reason. Everything else in tkpk.urls must have a row above
+# or below (test_url_coverage.py).
+EXEMPT_ROUTES = {
+    "admin/": "every registered ModelAdmin is walked by test_admin.py",
+    "api/docs/": "Swagger UI page (static HTML around /api/schema/)",
+    "^media/": "DEBUG-only file serving",
+}
+
+# ------------------------------------------------------------------------------------------- API
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    name: str
+    url: str  # placeholders: {household}, {region}, {organization}
+    kind: str  # root, list, detail
+    targets: tuple[str | None, ...] = (None,)
+
+    def path(self, fmt: str = "", **values: object) -> str:
+        defaults = {"household": 1, "region": KENDAL_DESA, "organization": 1}
+        path, _, query = self.url.format(**{**defaults, **values}).partition("?")
+        if fmt:
+            path = path.rstrip("/") + fmt if self.kind != "root" else path + fmt
+        return f"{path}?{query}" if query else path
+
+
+API_ENDPOINTS = (
+    Endpoint("api-root", "/api/v1/", "root"),
+    Endpoint("region-list", "/api/v1/regions/?level=2", "list"),
+    Endpoint("region-detail", "/api/v1/regions/{region}/", "detail", (IN_REGION, OUT_OF_REGION)),
+    Endpoint("organization-list", "/api/v1/organizations/", "list"),
+    Endpoint("organization-detail", "/api/v1/organizations/{organization}/", "detail", (OWN, IN_REGION, OUT_OF_REGION)),
+    Endpoint("household-list", "/api/v1/households/", "list"),
+    Endpoint("household-detail", "/api/v1/households/{household}/", "detail", HOUSEHOLD_TARGETS),
+)
+API_FORMATS = ("", ".json")  # the router also serves every endpoint with a format suffix
+
+
+def api_seen(actor: str, endpoint: Endpoint, target: str) -> bool:
+    if endpoint.name == "household-detail":
+        return target in HOUSEHOLDS_SEEN[actor]
+    if endpoint.name == "region-detail":
+        return target in REGIONS_SEEN[actor]
+    return org_key(actor, target) in ORGS_SEEN[actor]
+
+
+def api_expected(actor: str, endpoint: Endpoint, target: str | None) -> int | frozenset[int]:
+    if actor == "anonymous":
+        return ANONYMOUS_API
+    if Cap.API not in caps(actor):
+        return 403
+    if endpoint.kind != "detail":
+        return 200
+    assert target is not None
+    return 200 if api_seen(actor, endpoint, target) else 404
+
+
+# ------------------------------------------------------------------------------------------- admin
+
+SCOPED = "scoped"  # rows from for_user, secretariat reads and writes
+REFERENCE = "reference"  # secretariat reads, only superusers write (superuser_only_write)
+AUDIT = "audit"  # secretariat reads its region's rows, nobody writes
+SUPERUSER_ONLY = "superuser-only"  # third-party tools: no role reaches them
+
+# Every registered ModelAdmin must be listed (test_every_registered_admin_is_in_the_matrix).
+ADMIN_KIND: dict[str, str] = {
+    "tkpk.region": REFERENCE,
+    "households.source": REFERENCE,
+    "tkpk.organization": SCOPED,
+    "tkpk.membership": SCOPED,
+    "auth.user": SCOPED,
+    "households.snapshot": SCOPED,
+    "households.household": SCOPED,
+    "households.person": SCOPED,
+    "households.householdsourcelink": SCOPED,
+    "households.personsourcelink": SCOPED,
+    "csr.allocation": SCOPED,
+    "tkpk.personaldataaccess": AUDIT,
+    "auth.group": SUPERUSER_ONLY,
+    "axes.accessattempt": SUPERUSER_ONLY,
+    "axes.accesslog": SUPERUSER_ONLY,
+    "axes.accessfailurelog": SUPERUSER_ONLY,
+    "django_celery_beat.periodictask": SUPERUSER_ONLY,
+    "django_celery_beat.clockedschedule": SUPERUSER_ONLY,
+    "django_celery_beat.crontabschedule": SUPERUSER_ONLY,
+    "django_celery_beat.solarschedule": SUPERUSER_ONLY,
+    "django_celery_beat.intervalschedule": SUPERUSER_ONLY,
+    "pghistory.events": SUPERUSER_ONLY,
+}
+# pghistory's Events admin reads a PostgreSQL-only view: its cases run in the PostgreSQL pass only.
+POSTGRES_ONLY_ADMINS = {"pghistory.events"}
+# Admins whose rows are cut by region; each has one row on each side of the border in the world.
+# households.source is unscoped reference data (P3KE, DTKS, ...), the same for every region.
+UNSCOPED_BY_DESIGN = {"households.source"}
+ADMIN_EXTRA_CAPS = {"auth.user": frozenset({Cap.USERS_MANAGE})}
+
+
+def admin_changelist_expected(actor: str, label: str) -> int | str:
+    if actor == "anonymous":
+        return LOGIN
+    needed = {Cap.ADMIN} | ADMIN_EXTRA_CAPS.get(label, frozenset())
+    if not needed <= caps(actor):
+        return 403
+    if ADMIN_KIND[label] == SUPERUSER_ONLY:
+        return 403
+    return 200
