@@ -9,9 +9,8 @@ from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from import_export import resources
-from import_export.admin import ImportExportMixin
 
-from tkpk.admin_utils import ScopedModelAdmin
+from tkpk.admin_utils import ScopedImportExportMixin, ScopedModelAdmin
 from tkpk.models import Membership, Organization, PersonalDataAccess, Region
 from tkpk.scoping import Cap, Role, ScopedAdminMixin, scope_for
 
@@ -26,7 +25,7 @@ class RegionResource(resources.ModelResource):
 
 
 @admin.register(Region)
-class RegionAdmin(ImportExportMixin, ScopedModelAdmin):
+class RegionAdmin(ScopedImportExportMixin, ScopedModelAdmin):
     # The region list comes from Kepmendagri (load_regions); only superusers edit it by hand.
     superuser_only_write = True
     resource_classes = [RegionResource]
@@ -62,7 +61,7 @@ class OrganizationResource(resources.ModelResource):
 
 
 @admin.register(Organization)
-class OrganizationAdmin(ImportExportMixin, ScopedModelAdmin):
+class OrganizationAdmin(ScopedImportExportMixin, ScopedModelAdmin):
     resource_classes = [OrganizationResource]
 
     def get_resource_kwargs(self, request: HttpRequest, *args: Any, **kwargs: Any) -> dict[str, Any]:

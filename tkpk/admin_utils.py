@@ -10,6 +10,7 @@ from django.contrib import admin
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
+from import_export.admin import ImportExportMixin
 
 from tkpk.models import AccessAction
 from tkpk.scoping import ScopedAdminMixin
@@ -33,7 +34,19 @@ class ScopedModelAdmin(ScopedAdminMixin, admin.ModelAdmin):
     list_per_page = 50
 
 
+class ScopedImportExportMixin(ImportExportMixin):
+    """django-import-export on a scoped admin: import needs add+change, export needs view. Without this
+    its default lets any staff user import and export."""
+
+    def has_import_permission(self, request: HttpRequest) -> bool:
+        return bool(self.has_add_permission(request) and self.has_change_permission(request))
+
+    def has_export_permission(self, request: HttpRequest) -> bool:
+        return bool(self.has_view_permission(request))
+
+
 class BigTableAdmin(ScopedModelAdmin):
+    ordering = ("-pk",)
     show_full_result_count = False
     paginator = CappedCountPaginator
 

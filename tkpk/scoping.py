@@ -229,13 +229,6 @@ class ScopedAdminMixin:
     has_add_permission = has_change_permission
     has_delete_permission = has_change_permission
 
-    # django-import-export asks these; without them its default lets any staff user import and export.
-    def has_import_permission(self, request: HttpRequest) -> bool:
-        return self.has_add_permission(request) and self.has_change_permission(request)
-
-    def has_export_permission(self, request: HttpRequest) -> bool:
-        return self.has_view_permission(request)
-
     def choice_queryset(self, model: type[models.Model], request: HttpRequest) -> models.QuerySet[Any] | None:
         """What a related field may point to: the model's ``assignable_for`` (e.g. regions inside the
         user's own area, no ancestors), else its registered admin's scoped queryset, else ``for_user``."""
