@@ -92,6 +92,10 @@ class MembershipInline(ScopedAdminMixin, admin.TabularInline):
         # A secretariat only sees users with a role in its region, so every account it creates gets one.
         return 0 if request.user.is_superuser else 1
 
+    def get_formset(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> Any:
+        kwargs.setdefault("validate_min", not request.user.is_superuser)
+        return super().get_formset(request, obj, **kwargs)
+
 
 admin.site.unregister(User)
 
