@@ -375,7 +375,11 @@ class HouseholdSourceLink(SourceLinkBase):
         constraints = [
             models.UniqueConstraint(fields=["source", "external_id"], name="household_link_external_id_unique")
         ]
-        indexes = [models.Index(fields=["household", "source"], name="household_link_household")]
+        indexes = [
+            models.Index(fields=["household", "source"], name="household_link_household"),
+            # Registry search by an ID Keluarga without knowing its source.
+            models.Index(fields=["external_id"], name="household_link_external_id"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.source_id.upper()}:{self.external_id}"
@@ -397,7 +401,10 @@ class PersonSourceLink(SourceLinkBase):
         verbose_name = _("asal data anggota")
         verbose_name_plural = _("asal data anggota")
         constraints = [models.UniqueConstraint(fields=["source", "external_id"], name="person_link_external_id_unique")]
-        indexes = [models.Index(fields=["person", "source"], name="person_link_person")]
+        indexes = [
+            models.Index(fields=["person", "source"], name="person_link_person"),
+            models.Index(fields=["external_id"], name="person_link_external_id"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.source_id.upper()}:{self.external_id}"

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from households.models import Household, HouseholdSourceLink, Person, PersonSourceLink
 from tkpk.identifiers import IdentifierError, clean_digits, normalize_region_code
+from tkpk.models import Region, RegionLevel
 
 
 @dataclass(frozen=True)
@@ -92,3 +93,12 @@ def household_history(*, household: Household, limit: int = 100) -> list[Any]:
         subject = EVENT_SUBJECTS.get(event.pgh_model, event.pgh_model)
         event.event_label = f"{subject} · {EVENT_ACTIONS.get(event.pgh_label, event.pgh_label)}"
     return events
+
+
+def region_options(*, user: Any, limit: int = 2000) -> list[Region]:
+    """Kecamatan and desa of the user's area for the search form's suggestions (kecamatan only when the
+    area is too big, e.g. a province)."""
+    regions = Region.objects.for_user(user).filter(level__gte=RegionLevel.KECAMATAN).select_related("parent")
+    if regions.count() > limit:
+        regions = regions.filter(level=RegionLevel.KECAMATAN)
+    return list(regions.order_by("code")[:limit])

@@ -31,6 +31,7 @@ class HouseholdSearchView(ScopedViewMixin, TemplateView):
         context = super().get_context_data(**kwargs)
         form = HouseholdSearchForm(self.request.GET or None)
         context["form"] = form
+        context["region_options"] = selectors.region_options(user=self.request.user)
         if form.is_bound and form.is_valid():
             qs = selectors.household_search(user=self.request.user, filters=form.filters())
             table = HouseholdTable(qs)
