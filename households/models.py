@@ -408,3 +408,168 @@ class PersonSourceLink(SourceLinkBase):
 
     def __str__(self) -> str:
         return f"{self.source_id.upper()}:{self.external_id}"
+
+
+class ImportStatus(models.TextChoices):
+    UPLOADED = "uploaded", _("Diunggah (menunggu konfirmasi)")
+    QUEUED = "queued", _("Dalam antrean")
+    RUNNING = "running", _("Sedang berjalan")
+    SUCCEEDED = "succeeded", _("Selesai")
+    FAILED = "failed", _("Gagal")
+    CANCELLED = "cancelled", _("Dibatalkan")
+
+
+class ImportJobQuerySet(ScopedQuerySet["ImportJob"]):
+    def grant_q(self, grant: Grant) -> Q | None:
+        if grant.role == Role.SECRETARIAT:
+            return Q(region__code__startswith=grant.region_code)
+        return None
+
+
+class ImportJob(models.Model):
+    """One bulk import (a source's snapshot): who, which files, status, progress, counts, duration."""
+
+    source = models.ForeignKey(Source, verbose_name=_("sumber"), on_delete=models.PROTECT, related_name="+")
+    region = models.ForeignKey(
+        Region,
+        verbose_name=_("wilayah TKPK"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("Wilayah sekretariat yang mengimpor; baris di luar wilayah ini ditolak."),
+    )
+    snapshot = models.ForeignKey(
+        Snapshot, verbose_name=_("snapshot"), null=True, blank=True, on_delete=models.PROTECT, related_name="jobs"
+    )
+    snapshot_label = models.CharField(_("label snapshot"), max_length=100)
+    snapshot_date = models.DateField(_("tanggal data"))
+    dry_run = models.BooleanField(_("uji coba (tanpa menulis)"), default=False)
+    status = models.CharField(
+        _("status"), max_length=12, choices=ImportStatus.choices, default=ImportStatus.UPLOADED, db_index=True
+    )
+    duplicate_of = models.ForeignKey(
+        "self",
+        verbose_name=_("berkas sama dengan impor"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    rows_total = models.PositiveIntegerField(_("jumlah baris"), default=0)
+    rows_done = models.PositiveIntegerField(_("baris diproses"), default=0)
+    summary = models.JSONField(_("ringkasan"), default=dict, blank=True)
+    preview = models.JSONField(_("pratinjau"), default=dict, blank=True)
+    error_count = models.PositiveIntegerField(_("baris ditolak"), default=0)
+    warning_count = models.PositiveIntegerField(_("peringatan"), default=0)
+    message = models.TextField(_("pesan"), blank=True)
+    task_id = models.CharField(_("ID tugas"), max_length=64, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("diimpor oleh"), on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("dibuat"), auto_now_add=True)
+    started_at = models.DateTimeField(_("mulai"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("selesai"), null=True, blank=True)
+    heartbeat_at = models.DateTimeField(_("tanda hidup terakhir"), null=True, blank=True)
+
+    objects = ImportJobQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("pekerjaan impor")
+        verbose_name_plural = _("pekerjaan impor")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.source_id.upper()} {self.snapshot_label}"
+
+    @property
+    def duration_seconds(self) -> float | None:
+        if self.started_at and self.finished_at:
+            return (self.finished_at - self.started_at).total_seconds()
+        return None
+
+    @property
+    def progress_percent(self) -> int:
+        if not self.rows_total:
+            return 100 if self.status == ImportStatus.SUCCEEDED else 0
+        return min(100, round(100 * self.rows_done / self.rows_total))
+
+
+class ImportFile(models.Model):
+    """One uploaded file of a job (P3KE: the family file and the person file; DTKS/DTSEN: one file)."""
+
+    job = models.ForeignKey(
+        ImportJob, verbose_name=_("pekerjaan impor"), on_delete=models.CASCADE, related_name="files"
+    )
+    kind = models.CharField(_("jenis berkas"), max_length=10)  # importing.types.FileKind
+    file = models.FileField(_("berkas"), upload_to="imports/%Y/%m/")
+    original_name = models.CharField(_("nama berkas asli"), max_length=255)
+    size = models.PositiveBigIntegerField(_("ukuran (byte)"), default=0)
+    sha256 = models.CharField(_("checksum SHA-256"), max_length=64, db_index=True)
+    header_row = models.PositiveIntegerField(_("baris judul kolom"), null=True, blank=True)
+    mapping = models.JSONField(_("pemetaan kolom"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("berkas impor")
+        verbose_name_plural = _("berkas impor")
+        constraints = [models.UniqueConstraint(fields=["job", "kind"], name="import_file_one_per_kind")]
+
+    def __str__(self) -> str:
+        return self.original_name
+
+
+class RowError(models.Model):
+    """A rejected row or a repaired/suspicious value, downloadable as the job's error report."""
+
+    job = models.ForeignKey(
+        ImportJob, verbose_name=_("pekerjaan impor"), on_delete=models.CASCADE, related_name="row_errors"
+    )
+    file = models.CharField(_("berkas"), max_length=10)
+    row_number = models.PositiveIntegerField(_("nomor baris"))
+    column = models.CharField(_("kolom"), max_length=120, blank=True)
+    value = models.CharField(_("nilai"), max_length=300, blank=True)
+    code = models.CharField(_("kode"), max_length=40)
+    message = models.CharField(_("pesan"), max_length=500)
+    severity = models.CharField(_("tingkat"), max_length=8, default="error")
+
+    class Meta:
+        verbose_name = _("kesalahan baris")
+        verbose_name_plural = _("kesalahan baris")
+        indexes = [models.Index(fields=["job", "file", "row_number"], name="row_error_job_row")]
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.row_number} {self.column} {self.code}"
+
+
+class LinkageReviewQuerySet(ScopedQuerySet["LinkageReview"]):
+    def grant_q(self, grant: Grant) -> Q | None:
+        if grant.role == Role.SECRETARIAT:
+            return Q(job__region__code__startswith=grant.region_code)
+        return None
+
+
+class LinkageReview(models.Model):
+    """A record of a second source that could not be matched with certainty: never merged silently."""
+
+    class Reason(models.TextChoices):
+        NO_MATCH = "no_match", _("Tidak ditemukan padanan")
+        AMBIGUOUS = "ambiguous", _("Lebih dari satu kandidat")
+        CONFLICT = "conflict", _("Anggota cocok ke keluarga berbeda")
+
+    job = models.ForeignKey(
+        ImportJob, verbose_name=_("pekerjaan impor"), on_delete=models.CASCADE, related_name="reviews"
+    )
+    source = models.ForeignKey(Source, verbose_name=_("sumber"), on_delete=models.PROTECT, related_name="+")
+    external_id = models.CharField(_("ID di sumber"), max_length=64)
+    row_number = models.PositiveIntegerField(_("nomor baris"))
+    reason = models.CharField(_("alasan"), max_length=12, choices=Reason.choices)
+    candidates = models.JSONField(_("kandidat"), default=list, blank=True)  # [{"person": id, "household": id}]
+    raw = models.JSONField(_("baris asli"), default=dict, blank=True)
+    resolved = models.BooleanField(_("sudah ditinjau"), default=False)
+
+    objects = LinkageReviewQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("tinjauan pemadanan")
+        verbose_name_plural = _("tinjauan pemadanan")
+
+    def __str__(self) -> str:
+        return f"{self.source_id}:{self.external_id} {self.reason}"
