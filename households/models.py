@@ -366,6 +366,9 @@ class HouseholdSourceLink(SourceLinkBase):
     household = models.ForeignKey(
         Household, verbose_name=_("keluarga"), on_delete=models.CASCADE, related_name="source_links"
     )
+    # The desil according to this source (P3KE 1-4, DTSEN 1-10); Household.desil is the registry's value.
+    # Kept per source so disagreements between sources can be reported instead of overwritten.
+    desil = models.PositiveSmallIntegerField(_("desil menurut sumber"), null=True, blank=True)
 
     objects = HouseholdSourceLinkQuerySet.as_manager()
 
