@@ -1,20 +1,26 @@
 from __future__ import annotations
 
+import io
+from collections.abc import Iterator
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import TemplateView
 from django_tables2 import RequestConfig
 from django_tables2.paginators import LazyPaginator
 
-from households import selectors, services
+from households import mismatch, selectors, services
 from households.forms import HouseholdSearchForm
 from households.tables import HouseholdTable
 from tkpk.exceptions import DomainError
+from tkpk.models import AccessAction
 from tkpk.scoping import Cap, ScopedViewMixin
+from tkpk.services import personal_data_access_record
+from tkpk.xlsx import XLSX_CONTENT_TYPE, xlsx_write
 
 
 def client_ip(request: HttpRequest) -> str | None:
@@ -80,8 +86,6 @@ def household_attributes(household: Any) -> list[tuple[str, str]]:
 
 
 def _yes_no(value: bool) -> str:
-    from django.utils.translation import gettext as _
-
     return _("Ya") if value else _("Tidak")
 
 
@@ -105,3 +109,48 @@ class RevealIdentifierView(ScopedViewMixin, View):
         except DomainError as exc:
             raise PermissionDenied(exc.message) from exc
         return render(request, "households/_revealed.html", {"value": value})
+
+
+class MismatchReportView(ScopedViewMixin, TemplateView):
+    """Where the sources disagree, counted per desa, for the secretariat to send to verification."""
+
+    template_name = "households/mismatch.html"
+    required_capability = Cap.REGISTRY_EXPORT
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        rows, totals = mismatch.mismatch_counts_by_desa(user=self.request.user)
+        context["kinds"] = [(kind, totals[kind.code]) for kind in mismatch.KINDS]
+        context["rows"] = rows
+        return context
+
+
+class MismatchExportView(ScopedViewMixin, View):
+    """The verification list as .xlsx; an export of personal data, so it is logged with the record ids."""
+
+    required_capability = Cap.REGISTRY_EXPORT
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        codes = [code for code in request.GET.getlist("jenis") if code in mismatch.KIND_BY_CODE]
+        exported_ids: list[int] = []
+
+        def rows() -> Iterator[list[Any]]:
+            for row in mismatch.mismatch_export_rows(user=request.user, codes=codes or None):
+                exported_ids.append(row[1])
+                yield row
+
+        buffer = io.BytesIO()
+        xlsx_write(
+            buffer, title=str(_("Ketidaksesuaian")), headers=[str(h) for h in mismatch.EXPORT_HEADERS], rows=rows()
+        )
+        personal_data_access_record(
+            user=request.user,
+            action=AccessAction.EXPORT,
+            object_type="household.mismatch",
+            object_ids=sorted(set(exported_ids)),
+            detail=",".join(codes) or "semua",
+            ip_address=client_ip(request),
+        )
+        response = HttpResponse(buffer.getvalue(), content_type=XLSX_CONTENT_TYPE)
+        response["Content-Disposition"] = 'attachment; filename="ketidaksesuaian-sumber-data.xlsx"'
+        return response

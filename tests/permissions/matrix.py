@@ -152,6 +152,8 @@ PAGES = (
     Page("household-detail", "GET", "/registri/keluarga/{household}/", Cap.REGISTRY_VIEW, HOUSEHOLD_TARGETS),
     Page("reveal-nik", "POST", "/registri/buka/nik/{person}/", Cap.REGISTRY_REVEAL_ID, HOUSEHOLD_TARGETS),
     Page("reveal-kk", "POST", "/registri/buka/kk/{household}/", Cap.REGISTRY_REVEAL_ID, HOUSEHOLD_TARGETS),
+    Page("mismatch-report", "GET", "/registri/ketidaksesuaian/", Cap.REGISTRY_EXPORT),
+    Page("mismatch-export", "GET", "/registri/ketidaksesuaian/unduh.xlsx", Cap.REGISTRY_EXPORT),
 )
 
 
