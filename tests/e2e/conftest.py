@@ -1,14 +1,12 @@
 """Browser tests (pytest-playwright + pytest-django ``live_server``) on Debian's chromium.
 
-``tests/conftest.py`` already points pytest-playwright at /usr/bin/chromium; the fixtures here build on
-whatever it (or pytest-playwright) returns, so the e2e suite still runs headless on /usr/bin/chromium with
-the flags this machine needs if that file changes. Never run ``playwright install``.
+``tests/conftest.py`` points pytest-playwright at /usr/bin/chromium with the flags this machine needs;
+never run ``playwright install``.
 """
 
 from __future__ import annotations
 
 import os
-import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,17 +17,6 @@ import pytest
 # Playwright's sync API runs an event loop in the test thread; without this Django refuses ORM calls.
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
-CHROMIUM_PATH = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
-
 @pytest.fixture(scope="session")
 def django_db_modify_db_settings(django_db_modify_db_settings: None) -> None:
     """Own test database (``test_<name>_e2e``) so an e2e run never drops another session's test_<name>."""
@@ -39,22 +26,9 @@ def django_db_modify_db_settings(django_db_modify_db_settings: None) -> None:
 
 
 @pytest.fixture(scope="session")
-def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
-    if not (os.path.exists(CHROMIUM_PATH) or shutil.which(CHROMIUM_PATH)):
-        pytest.fail(f"{CHROMIUM_PATH} not found: apt-get install -y chromium (never `playwright install`)")
-    args = list(browser_type_launch_args.get("args", []))
-    args += [a for a in CHROMIUM_ARGS if a not in args]
-    return {**browser_type_launch_args, "executable_path": CHROMIUM_PATH, "headless": True, "args": args}
-
-
-@pytest.fixture(scope="session")
 def browser_context_args(browser_context_args: dict[str, Any]) -> dict[str, Any]:
-    return {
-        **browser_context_args,
-        "locale": "id-ID",
-        "timezone_id": "Asia/Jakarta",
-        "viewport": {"width": 1280, "height": 900},
-    }
+    # tests/conftest.py sets chromium, locale and time zone; the journeys also fix the window size.
+    return {**browser_context_args, "viewport": {"width": 1280, "height": 900}}
 
 
 @pytest.fixture
