@@ -16,5 +16,6 @@ def scope(request: HttpRequest) -> dict[str, Any]:
         "can_admin": user_scope.can(Cap.ADMIN) and getattr(request.user, "is_staff", False),
         "can_dashboard": user_scope.can(Cap.DASHBOARD_VIEW),
         "can_reveal": user_scope.can(Cap.REGISTRY_REVEAL_ID),
+        "can_import": user_scope.can(Cap.IMPORT),
         "role_labels": sorted({str(Role(g.role).label) for g in user_scope.grants}),
     }

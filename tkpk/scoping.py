@@ -43,6 +43,7 @@ class Cap:
     USERS_MANAGE = "users.manage"
     DASHBOARD_VIEW = "dashboard.view"
     API = "api.access"
+    IMPORT = "registry.import"
 
 
 ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
@@ -55,6 +56,7 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
             Cap.USERS_MANAGE,
             Cap.DASHBOARD_VIEW,
             Cap.API,
+            Cap.IMPORT,
         }
     ),
     Role.OPD_OFFICER: frozenset({Cap.REGISTRY_VIEW, Cap.DASHBOARD_VIEW, Cap.API}),

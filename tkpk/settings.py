@@ -212,6 +212,21 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_WORKER_SEND_TASK_EVENTS = True
 CELERY_TASK_SEND_SENT_EVENT = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Beat schedule in code; the DatabaseScheduler copies it into django-celery-beat's tables at start.
+CELERY_BEAT_SCHEDULE = {
+    "households-import-jobs-fail-stuck": {
+        "task": "households.tasks.import_jobs_fail_stuck",
+        "schedule": env.float("IMPORT_STUCK_CHECK_SECONDS", default=60.0),
+    },
+}
+
+# Bulk imports (households/importing). A running job whose heartbeat is older than this is shown as failed
+# (its worker died; the engine's single transaction left the registry unchanged).
+IMPORT_STUCK_AFTER_SECONDS = env.int("IMPORT_STUCK_AFTER_SECONDS", default=10 * 60)
+# How often the running task writes rows_done and heartbeat_at (from its own connection).
+IMPORT_HEARTBEAT_SECONDS = env.float("IMPORT_HEARTBEAT_SECONDS", default=1.0)
+IMPORT_TASK_TIME_LIMIT = env.int("IMPORT_TASK_TIME_LIMIT", default=CELERY_TASK_TIME_LIMIT)
+IMPORT_MAX_UPLOAD_BYTES = env.int("IMPORT_MAX_UPLOAD_BYTES", default=300 * 1024 * 1024)
 
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 

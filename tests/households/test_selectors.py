@@ -321,7 +321,7 @@ def test_household_history_is_per_household_and_limited(secretariat) -> None:
 
 
 @pytest.mark.postgres
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_household_history_is_newest_first() -> None:
     # Each save commits on its own (as separate requests would), so the events get distinct timestamps.
     user = user_with_role(Role.SECRETARIAT, "3324")

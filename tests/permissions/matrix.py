@@ -51,6 +51,7 @@ ROLE_CAPS: dict[str, frozenset[str]] = {
             Cap.USERS_MANAGE,
             Cap.DASHBOARD_VIEW,
             Cap.API,
+            Cap.IMPORT,
         }
     ),
     Role.OPD_OFFICER: frozenset({Cap.REGISTRY_VIEW, Cap.DASHBOARD_VIEW, Cap.API}),
@@ -141,6 +142,9 @@ class Page:
     url: str  # placeholders: {household}, {person}
     capability: str | None  # None: any logged-in user
     targets: tuple[str | None, ...] = (None,)
+    # The URL names an object the world does not hold (an import job id 0): actors with the capability get 404,
+    # the capability is still checked first. Per-object cases (in/out of region) live in test_import_pages.py.
+    missing_object: bool = False
 
     def path(self, household: object = 1, person: object = 1) -> str:
         return self.url.format(household=household, person=person)
@@ -154,7 +158,18 @@ PAGES = (
     Page("reveal-kk", "POST", "/registri/buka/kk/{household}/", Cap.REGISTRY_REVEAL_ID, HOUSEHOLD_TARGETS),
     Page("mismatch-report", "GET", "/registri/ketidaksesuaian/", Cap.REGISTRY_EXPORT),
     Page("mismatch-export", "GET", "/registri/ketidaksesuaian/unduh.xlsx", Cap.REGISTRY_EXPORT),
+    # Bulk import: secretariat only (Cap.IMPORT); jobs of another region are 404 (test_import_pages.py).
+    Page("import-list", "GET", "/registri/impor/", Cap.IMPORT),
+    Page("import-upload", "GET", "/registri/impor/unggah/", Cap.IMPORT),
+    Page("import-upload-post", "POST", "/registri/impor/unggah/", Cap.IMPORT),
+    Page("import-detail", "GET", "/registri/impor/0/", Cap.IMPORT, missing_object=True),
+    Page("import-progress", "GET", "/registri/impor/0/progres/", Cap.IMPORT, missing_object=True),
+    Page("import-confirm", "POST", "/registri/impor/0/konfirmasi/", Cap.IMPORT, missing_object=True),
+    Page("import-cancel", "POST", "/registri/impor/0/batal/", Cap.IMPORT, missing_object=True),
+    Page("import-rerun", "POST", "/registri/impor/0/ulang/", Cap.IMPORT, missing_object=True),
+    Page("import-errors", "GET", "/registri/impor/0/kesalahan.xlsx", Cap.IMPORT, missing_object=True),
 )
+IMPORT_PAGES = tuple(page for page in PAGES if page.name.startswith("import-"))
 
 
 def page_expected(actor: str, page: Page, target: str | None) -> int | str:
@@ -162,6 +177,8 @@ def page_expected(actor: str, page: Page, target: str | None) -> int | str:
         return LOGIN
     if page.capability is not None and page.capability not in caps(actor):
         return 403
+    if page.missing_object:
+        return 404
     if target is None:
         return 200
     return 200 if target in HOUSEHOLDS_SEEN[actor] else 404
