@@ -17,6 +17,7 @@ import pytest
 # Playwright's sync API runs an event loop in the test thread; without this Django refuses ORM calls.
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
+
 @pytest.fixture(scope="session")
 def django_db_modify_db_settings(django_db_modify_db_settings: None) -> None:
     """Own test database (``test_<name>_e2e``) so an e2e run never drops another session's test_<name>."""
