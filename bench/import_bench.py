@@ -82,6 +82,8 @@ class RunStats:
     peak_rss_mb: float
     output: str
     returncode: int = 0
+    cpu_s: float = 0.0  # the child's own user + system CPU (the database server's work is not in it)
+    load: tuple[float, float] = (0.0, 0.0)  # 1-minute load average before and after (other work on the machine)
 
     def last_json(self) -> dict[str, Any] | None:
         for line in reversed(self.output.strip().splitlines()):
@@ -94,6 +96,7 @@ class RunStats:
 
 def run_child(args: list[str], env: dict[str, str], *, check: bool = True) -> RunStats:
     """Run a child process; time it and read its own peak RSS (wait4), stdout and stderr together."""
+    load_before = os.getloadavg()[0]
     started = time.monotonic()
     process = subprocess.Popen(args, cwd=BASE_DIR, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     assert process.stdout is not None
@@ -104,7 +107,14 @@ def run_child(args: list[str], env: dict[str, str], *, check: bool = True) -> Ru
     process.returncode = returncode
     if check and returncode != 0:
         sys.exit(f"{' '.join(args)} failed ({returncode}):\n{output[-5000:]}")
-    return RunStats(seconds=seconds, peak_rss_mb=rusage.ru_maxrss / 1024, output=output, returncode=returncode)
+    return RunStats(
+        seconds=seconds,
+        peak_rss_mb=rusage.ru_maxrss / 1024,
+        output=output,
+        returncode=returncode,
+        cpu_s=rusage.ru_utime + rusage.ru_stime,
+        load=(load_before, os.getloadavg()[0]),
+    )
 
 
 def manage(args: list[str], env: dict[str, str], *, check: bool = True, python: list[str] | None = None) -> RunStats:
@@ -275,6 +285,8 @@ class ImportRun:
     counts: dict[str, int]
     written: dict[str, dict[str, int]]
     registry_rows_written: int
+    cpu_s: float = 0.0
+    load: tuple[float, float] = (0.0, 0.0)
     output_tail: str = ""
 
     @property
@@ -317,10 +329,13 @@ def run_import(
         counts=registry_counts(args.db),
         written=written,
         registry_rows_written=registry_written,
+        cpu_s=stats.cpu_s,
+        load=stats.load,
         output_tail="\n".join(stats.output.strip().splitlines()[-8:]),
     )
     print(
-        f"  {label}: {run.seconds:.1f}s, {run.rows_per_s:,.0f} rows/s, peak RSS {run.peak_rss_mb:.0f} MB, "
+        f"  {label}: {run.seconds:.1f}s ({run.cpu_s:.1f}s CPU in the import process; load average "
+        f"{run.load[0]:.1f} -> {run.load[1]:.1f}), {run.rows_per_s:,.0f} rows/s, peak RSS {run.peak_rss_mb:.0f} MB, "
         f"summary {json.dumps(run.summary)}"
     )
     return run
@@ -612,57 +627,103 @@ def worker_parse(payload: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
-def slow_statements(log_offset: dict[Path, int], minimum_ms: float) -> list[dict[str, Any]]:
-    """``duration: ... statement: ...`` lines the server logged since ``log_offset`` (log_min_duration_statement)."""
-    found: list[dict[str, Any]] = []
-    for path, offset in log_offset.items():
-        with path.open(encoding="utf-8", errors="replace") as handle:
-            handle.seek(offset)
-            text = handle.read()
-        entry: dict[str, Any] | None = None
-        for line in text.splitlines():
-            if "duration:" in line and " ms" in line:
-                with contextlib.suppress(ValueError, IndexError):
-                    ms = float(line.split("duration:")[1].split(" ms")[0])
-                    statement = line.split(" ms", 1)[1].split(":", 1)[-1].strip()
-                    entry = {"ms": ms, "statement": statement[:400]}
-                    found.append(entry)
-                    continue
-            if entry is not None and line.startswith(("\t", " ")):
-                entry["statement"] = (entry["statement"] + " " + line.strip())[:400]
-            else:
-                entry = None
-    return sorted((e for e in found if e["ms"] >= minimum_ms), key=lambda e: -e["ms"])
+AUTO_EXPLAIN_MS = 1000
+AUTO_EXPLAIN = (
+    f"-c session_preload_libraries=auto_explain -c auto_explain.log_min_duration={AUTO_EXPLAIN_MS} "
+    "-c auto_explain.log_analyze=on -c auto_explain.log_triggers=on -c auto_explain.log_timing=on "
+    "-c log_min_duration_statement=500"
+)
 
 
 def log_offsets() -> dict[Path, int]:
     return {p: p.stat().st_size for p in PG_LOG_DIR.glob("postgresql-*.log")} if PG_LOG_DIR.exists() else {}
 
 
+def logged_since(offsets: dict[Path, int], database: str) -> list[list[str]]:
+    """Server log entries of ``database`` since ``offsets``: each a header line and its tab-indented lines."""
+    entries: list[list[str]] = []
+    for path, offset in offsets.items():
+        with path.open(encoding="utf-8", errors="replace") as handle:
+            handle.seek(offset)
+            text = handle.read()
+        for line in text.splitlines():
+            if line.startswith("\t") and entries:
+                entries[-1].append(line[1:])
+            elif f"@{database} " in line:
+                entries.append([line])
+    return entries
+
+
+def statement_label(text: str) -> str:
+    """The SQL without pghistory's ``SELECT set_config(...);`` prefix, whitespace squeezed, shortened."""
+    if text.startswith("SELECT set_config('pghistory") and "true); " in text:
+        text = text.split("true); ", 1)[1]
+    return " ".join(text.split())[:160]
+
+
+def slow_plans(entries: list[list[str]]) -> list[dict[str, Any]]:
+    """auto_explain plans (``duration: ... plan:``), plus the COPY statements (which auto_explain does not
+    explain) from ``log_min_duration_statement``, summed per target table."""
+    plans: list[dict[str, Any]] = []
+    copies: dict[str, dict[str, Any]] = {}
+    for entry in entries:
+        head = entry[0]
+        if "duration:" not in head:
+            continue
+        try:
+            ms = float(head.split("duration:")[1].split(" ms")[0])
+        except (ValueError, IndexError):
+            continue
+        if " plan:" in head:
+            body = entry[1:]
+            first_node = next((i for i, line in enumerate(body) if "(cost=" in line or "(actual time=" in line), 1)
+            query = " ".join(line.removeprefix("Query Text:").strip() for line in body[:first_node])
+            nodes = [line.strip() for line in body if "(actual time=" in line]
+            triggers = [line.strip() for line in body if line.startswith("Trigger ")]
+            plans.append({"ms": ms, "sql": statement_label(query), "top": nodes[:1], "triggers": triggers})
+        elif "statement: COPY " in head:
+            table = head.split("statement: COPY ", 1)[1].split(" ", 1)[0]
+            copy = copies.setdefault(table, {"ms": 0.0, "sql": f"COPY {table} ... FROM STDIN", "calls": 0})
+            copy["ms"] += ms
+            copy["calls"] += 1
+    for copy in copies.values():
+        plans.append({"ms": copy["ms"], "sql": f"{copy['sql']} (sum of {copy['calls']} batches over 0.5 s)",
+                      "top": [], "triggers": []})  # fmt: skip
+    return sorted(plans, key=lambda e: -e["ms"])
+
+
 def profile_import(
     args: argparse.Namespace, env: dict[str, str], files: dict[str, Any], fmt: str, top: int = 30
 ) -> dict[str, Any]:
-    """Re-run one import on an emptied registry under cProfile, logging statements slower than 200 ms."""
+    """Re-run one import on an emptied registry under cProfile, with auto_explain (ANALYZE, trigger times) for
+    every statement over a second and the server's timing of every statement over half a second."""
     truncate_registry(args.db)
     profile_path = OUT_DIR / f"import_bench_{fmt}.prof"
     offsets = log_offsets()
-    profile_env = {**env, "PGOPTIONS": "-c log_min_duration_statement=200"}
     stats = manage(
         import_args(files, fmt, f"Bench profile {fmt}", args),
-        profile_env,
+        {**env, "PGOPTIONS": AUTO_EXPLAIN},
         python=[sys.executable, "-m", "cProfile", "-o", str(profile_path)],
     )
     out = io.StringIO()
     profile = pstats.Stats(str(profile_path), stream=out)
     profile.sort_stats("cumulative").print_stats(top)
     profile.sort_stats("tottime").print_stats(top)
-    statements = slow_statements(offsets, 200.0)
-    print(f"\n== cProfile of the {fmt} import ({stats.seconds:.1f}s under the profiler; {profile_path})")
+    plans = slow_plans(logged_since(offsets, args.db))
+    print(f"\n== cProfile of the {fmt} import ({stats.seconds:.1f}s, {stats.cpu_s:.1f}s CPU under the profiler)")
     print(out.getvalue())
-    print(f"== statements over 200 ms during the {fmt} import (server log)")
-    for entry in statements[:25]:
-        print(f"  {entry['ms'] / 1000:8.2f}s  {entry['statement'][:300]}")
-    return {"seconds": stats.seconds, "profile": str(profile_path), "pstats": out.getvalue(), "slow_sql": statements}
+    print(f"== {fmt} import: statements over {AUTO_EXPLAIN_MS} ms (auto_explain ANALYZE; times include its overhead)")
+    for plan in plans:
+        print(f"  {plan['ms'] / 1000:7.2f}s  {plan['sql']}")
+        for line in plan["top"] + plan["triggers"]:
+            print(f"             {line[:150]}")
+    return {
+        "seconds": stats.seconds,
+        "cpu_s": stats.cpu_s,
+        "profile": str(profile_path),
+        "pstats": out.getvalue(),
+        "slow_sql": plans,
+    }
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -34,7 +34,14 @@ from households.models import Household, HouseholdSourceLink, Person, PersonSour
 ORM_BATCH = 2000
 FAMILY_PLAN = "imp_family_plan"
 PERSON_PLAN = "imp_person_plan"
-LINK_COMPARED = ("snapshot_id", "row_number", "raw", "is_present", "desil")
+KEYS = "imp_plan_keys"
+# Links are compared by a 64-bit hash of their raw row (computed on both sides): comparing the jsonb itself
+# would carry ~0.5 kB per row through the joins and spill them to disk at a million rows. A collision
+# (p ~ 2^-64 per row) could only leave an old copy of the raw row on a link, never a registry field.
+RAW_HASH = "jsonb_hash_extended(raw, 0)"
+# Household fields a P3KE row leaves as they are when its cell is blank: a second source may have filled them
+# (No KK from DTKS, desil from DTSEN), and a blank must not erase that (nor flip-flop between imports).
+KEEP_WHEN_BLANK = frozenset({"no_kk", "desil"})
 # Statistics are refreshed mid-run when a run wrote more than this many rows and more than this share of
 # what the planner believed the table held.
 ANALYZE_MIN_ROWS = 10_000
@@ -174,7 +181,7 @@ def _counts(cursor: Any, plan: str, column: str = "action") -> dict[str, int]:
     return {str(action): int(n) for action, n in cursor.fetchall()}
 
 
-def _sequence(cursor: Any, model: type[models.Model]) -> str:
+def pg_sequence(cursor: Any, model: type[models.Model]) -> str:
     cursor.execute("SELECT pg_get_serial_sequence(%s, %s)", [model._meta.db_table, model._meta.pk.column])
     return str(cursor.fetchone()[0])
 
@@ -207,29 +214,42 @@ def pg_apply_families(ctx: ApplyContext, staged: StagedFile, counts: Counts) -> 
     cursor = ctx.cursor
     fields = household_fields(staged)
     hh, link_table, stage = Household._meta.db_table, HouseholdSourceLink._meta.db_table, TABLES[FAMILY]
-    link_values = f"(%s, s.row_number, s.raw, true, {'s.desil' if 'desil' in staged.present else 'NULL::integer'})"
+    desil = "s.desil" if "desil" in staged.present else "NULL::integer"
     staged_fields = ", ".join(sql_value(FAMILY, f) for f in fields)
-    cursor.execute(f"DROP TABLE IF EXISTS {FAMILY_PLAN}")
+    # What an existing household becomes: a blank No KK or desil keeps the value it has (another source's).
+    kept_fields = ", ".join(f"coalesce(s.{f}, h.{f})" if f in KEEP_WHEN_BLANK else sql_value(FAMILY, f) for f in fields)
+    cursor.execute(f"DROP TABLE IF EXISTS {FAMILY_PLAN}, {KEYS}")
+    cursor.execute(
+        f"""
+        CREATE TEMP TABLE {KEYS} AS
+        SELECT s.row_number, l.household_id AS old_id,
+               CASE WHEN l.id IS NULL THEN 'create'
+                    WHEN (l.snapshot_id, l.row_number, l.is_present, l.desil, l.raw_hash)
+                         IS DISTINCT FROM (%s, s.row_number, true, s.desil, s.raw_hash) THEN 'update'
+                    ELSE 'unchanged' END AS link_action
+        FROM (SELECT row_number, id_keluarga, {desil} AS desil, {RAW_HASH} AS raw_hash
+              FROM {stage} s WHERE NOT rejected OFFSET 0) s
+        LEFT JOIN (SELECT id, household_id, external_id, snapshot_id, row_number, is_present, desil,
+                          {RAW_HASH} AS raw_hash
+                   FROM {link_table} WHERE source_id = %s OFFSET 0) l ON l.external_id = s.id_keluarga
+        """,  # noqa: S608
+        [ctx.snapshot_id, ctx.source],
+    )
     cursor.execute(
         f"""
         CREATE TEMP TABLE {FAMILY_PLAN} AS
-        SELECT s.row_number, s.id_keluarga,
-               CASE WHEN l.id IS NULL THEN nextval(%s) ELSE l.household_id END AS household_id,
-               CASE WHEN l.id IS NULL THEN 'create'
+        SELECT k.row_number, k.link_action,
+               CASE WHEN k.old_id IS NULL THEN nextval(%s) ELSE k.old_id END AS household_id,
+               CASE WHEN k.old_id IS NULL THEN 'create'
                     WHEN {_row_tuple("h", ["desa_id", *fields])} IS DISTINCT FROM
-                         (s.region_code, {staged_fields}) THEN 'update'
-                    ELSE 'unchanged' END AS action,
-               CASE WHEN l.id IS NULL THEN 'create'
-                    WHEN {_row_tuple("l", LINK_COMPARED)} IS DISTINCT FROM {link_values} THEN 'update'
-                    ELSE 'unchanged' END AS link_action
-        FROM {stage} s
-        LEFT JOIN {link_table} l ON l.source_id = %s AND l.external_id = s.id_keluarga
-        LEFT JOIN {hh} h ON h.id = l.household_id
-        WHERE NOT s.rejected
+                         (s.region_code, {kept_fields}) THEN 'update'
+                    ELSE 'unchanged' END AS action
+        FROM {KEYS} k JOIN {stage} s ON s.row_number = k.row_number
+        LEFT JOIN {hh} h ON h.id = k.old_id
         """,  # noqa: S608
-        [_sequence(cursor, Household), ctx.snapshot_id, ctx.source],
+        [pg_sequence(cursor, Household)],
     )
-    cursor.execute(f"CREATE INDEX ON {FAMILY_PLAN} (id_keluarga)")
+    cursor.execute(f"DROP TABLE {KEYS}")
     cursor.execute(f"ANALYZE {FAMILY_PLAN}")
 
     # New households. The scoping code columns are derived from the desa code, as Household.save() does.
@@ -244,7 +264,10 @@ def pg_apply_families(ctx: ApplyContext, staged: StagedFile, counts: Counts) -> 
     """  # noqa: S608
     cursor.execute(with_events(Household, "insert", insert), [*(v for _, v in defaults), "insert", ctx.history_id])
     # Changed households: only the rows whose columns differ (the plan), so history gets real changes only.
-    assignments = ", ".join(f"{_quote(f)} = {sql_value(FAMILY, f)}" for f in fields)
+    assignments = ", ".join(
+        f"{_quote(f)} = coalesce(s.{f}, t.{f})" if f in KEEP_WHEN_BLANK else f"{_quote(f)} = {sql_value(FAMILY, f)}"
+        for f in fields
+    )
     update = f"""
         UPDATE {hh} t SET desa_id = s.region_code, province_code = left(s.region_code, 2),
                kabupaten_code = left(s.region_code, 4), kecamatan_code = left(s.region_code, 6),
@@ -253,13 +276,12 @@ def pg_apply_families(ctx: ApplyContext, staged: StagedFile, counts: Counts) -> 
         WHERE p.action = 'update' AND t.id = p.household_id
     """  # noqa: S608
     cursor.execute(with_events(Household, "update", update), [ctx.now, "update", ctx.history_id])
-    _pg_upsert_links(
+    pg_upsert_links(
         ctx,
         model=HouseholdSourceLink,
         owner="household_id",
         select=f"""
-            SELECT %s, %s, s.id_keluarga, s.row_number, s.raw, %s, true, %s, p.household_id,
-                   {"s.desil" if "desil" in staged.present else "NULL::integer"}
+            SELECT %s, %s, s.id_keluarga, s.row_number, s.raw, %s, true, %s, p.household_id, {desil}
             FROM {FAMILY_PLAN} p JOIN {stage} s ON s.row_number = p.row_number
             WHERE p.link_action <> 'unchanged'
         """,  # noqa: S608
@@ -270,7 +292,7 @@ def pg_apply_families(ctx: ApplyContext, staged: StagedFile, counts: Counts) -> 
     pg_analyze_if_grown(ctx, [Household, HouseholdSourceLink], plan.get("create", 0))
 
 
-def _pg_upsert_links(
+def pg_upsert_links(
     ctx: ApplyContext, *, model: type[SourceLinkBase], owner: str, select: str, extra: Sequence[str] = ()
 ) -> None:
     """Insert new links, refresh changed ones (snapshot, row, raw, presence), leave identical ones alone."""
@@ -302,28 +324,38 @@ def pg_apply_persons(ctx: ApplyContext, staged: StagedFile, counts: Counts) -> N
     staged_fields = ", ".join(sql_value(PERSON, f) for f in fields)
     person, stage = Person._meta.db_table, TABLES[PERSON]
     hh_link, link_table = HouseholdSourceLink._meta.db_table, PersonSourceLink._meta.db_table
-    cursor.execute(f"DROP TABLE IF EXISTS {PERSON_PLAN}")
+    cursor.execute(f"DROP TABLE IF EXISTS {PERSON_PLAN}, {KEYS}")
+    cursor.execute(
+        f"""
+        CREATE TEMP TABLE {KEYS} AS
+        SELECT s.row_number, hl.household_id, pl.person_id AS old_id,
+               CASE WHEN pl.id IS NULL THEN 'create'
+                    WHEN (pl.snapshot_id, pl.row_number, pl.is_present, pl.raw_hash)
+                         IS DISTINCT FROM (%s, s.row_number, true, s.raw_hash) THEN 'update'
+                    ELSE 'unchanged' END AS link_action
+        FROM (SELECT row_number, id_keluarga, id_individu, {RAW_HASH} AS raw_hash
+              FROM {stage} WHERE NOT rejected OFFSET 0) s
+        JOIN {hh_link} hl ON hl.source_id = %s AND hl.external_id = s.id_keluarga
+        LEFT JOIN (SELECT id, person_id, external_id, snapshot_id, row_number, is_present, {RAW_HASH} AS raw_hash
+                   FROM {link_table} WHERE source_id = %s OFFSET 0) pl ON pl.external_id = s.id_individu
+        """,  # noqa: S608
+        [ctx.snapshot_id, ctx.source, ctx.source],
+    )
     cursor.execute(
         f"""
         CREATE TEMP TABLE {PERSON_PLAN} AS
-        SELECT s.row_number, hl.household_id,
-               CASE WHEN pl.id IS NULL THEN nextval(%s) ELSE pl.person_id END AS person_id,
-               CASE WHEN pl.id IS NULL THEN 'create'
+        SELECT k.row_number, k.household_id, k.link_action,
+               CASE WHEN k.old_id IS NULL THEN nextval(%s) ELSE k.old_id END AS person_id,
+               CASE WHEN k.old_id IS NULL THEN 'create'
                     WHEN {_row_tuple("p", ["household_id", *fields])} IS DISTINCT FROM
-                         (hl.household_id, {staged_fields}) THEN 'update'
-                    ELSE 'unchanged' END AS action,
-               CASE WHEN pl.id IS NULL THEN 'create'
-                    WHEN (pl.snapshot_id, pl.row_number, pl.raw, pl.is_present) IS DISTINCT FROM
-                         (%s, s.row_number, s.raw, true) THEN 'update'
-                    ELSE 'unchanged' END AS link_action
-        FROM {stage} s
-        JOIN {hh_link} hl ON hl.source_id = %s AND hl.external_id = s.id_keluarga
-        LEFT JOIN {link_table} pl ON pl.source_id = %s AND pl.external_id = s.id_individu
-        LEFT JOIN {person} p ON p.id = pl.person_id
-        WHERE NOT s.rejected
+                         (k.household_id, {staged_fields}) THEN 'update'
+                    ELSE 'unchanged' END AS action
+        FROM {KEYS} k JOIN {stage} s ON s.row_number = k.row_number
+        LEFT JOIN {person} p ON p.id = k.old_id
         """,  # noqa: S608
-        [_sequence(cursor, Person), ctx.snapshot_id, ctx.source, ctx.source],
+        [pg_sequence(cursor, Person)],
     )
+    cursor.execute(f"DROP TABLE {KEYS}")
     cursor.execute(f"SELECT (SELECT count(*) FROM {PERSON_PLAN}), (SELECT count(*) FROM {stage} WHERE NOT rejected)")  # noqa: S608
     planned, accepted = cursor.fetchone()
     if planned != accepted:  # the family checks guarantee every accepted person a household
@@ -346,7 +378,7 @@ def pg_apply_persons(ctx: ApplyContext, staged: StagedFile, counts: Counts) -> N
         WHERE p.action = 'update' AND t.id = p.person_id
     """  # noqa: S608
     cursor.execute(with_events(Person, "update", update), [ctx.now, "update", ctx.history_id])
-    _pg_upsert_links(
+    pg_upsert_links(
         ctx,
         model=PersonSourceLink,
         owner="person_id",
@@ -435,7 +467,7 @@ def orm_upsert_links(
     owner: str,
     wanted: dict[str, tuple[StagedRow, int, dict[str, Any]]],
 ) -> None:
-    """The ORM twin of ``_pg_upsert_links``: new links created, links whose snapshot, row, raw, presence, owner
+    """The ORM twin of ``pg_upsert_links``: new links created, links whose snapshot, row, raw, presence, owner
     or extra fields differ refreshed, identical ones left alone. ``wanted``: external id -> (row, owner id,
     extra fields)."""
     existing = orm_links(model, ctx.source, wanted)
@@ -500,9 +532,10 @@ def orm_apply_families(ctx: ApplyContext, staged: StagedFile, counts: Counts) ->
             created.append((row, household))
             continue
         household = households[link.household_id]
-        if (household.desa_id, *(getattr(household, f) for f in fields)) != (code, *(v[f] for f in fields)):
-            for f in fields:
-                setattr(household, f, v[f])
+        wanted = [v[f] if v[f] is not None or f not in KEEP_WHEN_BLANK else getattr(household, f) for f in fields]
+        if (household.desa_id, *(getattr(household, f) for f in fields)) != (code, *wanted):
+            for f, value in zip(fields, wanted, strict=True):
+                setattr(household, f, value)
             household.desa_id = code
             household.province_code, household.kabupaten_code, household.kecamatan_code = code[:2], code[:4], code[:6]
             household.updated_at = ctx.now

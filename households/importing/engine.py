@@ -297,6 +297,8 @@ class _Run:
     def parse_all(self, stage: Callable[[StagedFile, Iterator[ParsedRow], Any], None]) -> None:
         for import_file in self.files:
             kind = import_file.kind
+            if kind in (DTKS, DTSEN):
+                self.regions.by_name  # noqa: B018 - loaded now: no query may run while rows stream into COPY
             with _timed(self.job, f"parse + stage {kind}"):
                 parsed = parse_file(_path(import_file), kind)
                 staged = staged_file(kind, parsed)
@@ -383,7 +385,7 @@ def _pg_session() -> Iterator[tuple[Any, PgStager]]:
             try:
                 if not connection.needs_rollback and not _in_failed_transaction(cursor):
                     stager.drop()
-                    cursor.execute(f"DROP TABLE IF EXISTS {apply.FAMILY_PLAN}, {apply.PERSON_PLAN}")
+                    cursor.execute(f"DROP TABLE IF EXISTS {apply.FAMILY_PLAN}, {apply.PERSON_PLAN}, {apply.KEYS}")
                     linkage.pg_drop(cursor)
                     for name in PG_SESSION_SETTINGS:
                         cursor.execute(f"RESET {name}")

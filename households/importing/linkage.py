@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 
 from households import choices
 from households.importing import checks
-from households.importing.stage import TABLES, StagedFile, StagedRow, sql_value
+from households.importing.stage import SECOND_PERSON_FIELDS, TABLES, StagedFile, StagedRow, sql_value
 from households.importing.types import DTKS, ImportSummary
 from households.models import (
     Household,
@@ -193,12 +193,12 @@ def _linkage_counts(summary: ImportSummary, statuses: dict[str, int], families: 
 
 def pg_link(ctx: ApplyContext, staged: StagedFile, summary: ImportSummary, *, job: ImportJob) -> None:
     from households.importing.apply import (
-        _pg_upsert_links,
-        _sequence,
         default_columns,
         event_insert,
         pg_analyze_if_grown,
         pg_flag_missing,
+        pg_sequence,
+        pg_upsert_links,
         with_events,
     )
 
@@ -304,14 +304,14 @@ def pg_link(ctx: ApplyContext, staged: StagedFile, summary: ImportSummary, *, jo
                            WHEN 'new' THEN nextval(%s) END AS household_id
         FROM classified
         """,  # noqa: S608
-        [HEAD, HEAD, HEAD, ctx.source, _sequence(c, Household)],
+        [HEAD, HEAD, HEAD, ctx.source, pg_sequence(c, Household)],
     )
     c.execute(
         """
         UPDATE imp_link_person lp SET status = 'create', person_id = nextval(%s)
         FROM imp_link_family f WHERE f.family_key = lp.family_key AND f.status = 'new'
         """,
-        [_sequence(c, Person)],
+        [pg_sequence(c, Person)],
     )
 
     # New families: household (head row's desa and address), then the members.
@@ -327,8 +327,7 @@ def pg_link(ctx: ApplyContext, staged: StagedFile, summary: ImportSummary, *, jo
         WHERE f.status = 'new'
     """  # noqa: S608
     c.execute(with_events(Household, "insert", insert), [*(v for _, v in defaults), "insert", ctx.history_id])
-    person_fields = ["name", "nik", "nik_status", "nik_note", "sex", "relationship", "birth_place", "birth_date"]
-    person_fields += ["mother_name"]
+    person_fields = list(SECOND_PERSON_FIELDS)
     written = ["id", "household_id", *person_fields]
     defaults = default_columns(Person, written, ctx.now)
     insert = f"""
@@ -394,7 +393,7 @@ def pg_link(ctx: ApplyContext, staged: StagedFile, summary: ImportSummary, *, jo
             summary.persons.created += int(n)
 
     # Provenance links.
-    _pg_upsert_links(
+    pg_upsert_links(
         ctx,
         model=HouseholdSourceLink,
         owner="household_id",
@@ -405,7 +404,7 @@ def pg_link(ctx: ApplyContext, staged: StagedFile, summary: ImportSummary, *, jo
         """,  # noqa: S608
         extra=["desil"],
     )
-    _pg_upsert_links(
+    pg_upsert_links(
         ctx,
         model=PersonSourceLink,
         owner="person_id",
@@ -624,10 +623,7 @@ def orm_link(ctx: ApplyContext, staged: StagedFile, summary: ImportSummary, *, j
         for m in f.members:
             v = m.row.values
             m.status = "create"
-            fields = ("name", "nik", "nik_status", "nik_note", "sex", "relationship", "birth_place", "birth_date")
-            new_persons.append(
-                (m, Person(household=household, mother_name=v["mother_name"], **{x: v[x] for x in fields}))
-            )
+            new_persons.append((m, Person(household=household, **{x: v[x] for x in SECOND_PERSON_FIELDS})))
     Person.objects.bulk_create([p for _, p in new_persons], batch_size=ORM_BATCH)
     for m, person in new_persons:
         m.person_id = person.pk

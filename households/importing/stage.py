@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import json
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -99,19 +100,9 @@ PERSON_FIELDS: tuple[str, ...] = (
 )  # fmt: skip
 # Person fields of a second source (DTKS/DTSEN) row; used for families it creates and to fill blanks.
 SECOND_PERSON_FIELDS: tuple[str, ...] = (
-    "name",
-    "nik",
-    "nik_status",
-    "nik_note",
-    "sex",
-    "relationship",
-    "birth_place",
-    "birth_date",
-    "mother_name",
-)
+    "name", "nik", "nik_status", "nik_note", "sex", "relationship", "birth_place", "birth_date", "mother_name",
+)  # fmt: skip
 SECOND_HOUSEHOLD_FIELDS: tuple[str, ...] = ("no_kk", "address", "dusun", "rt", "rw")
-
-_ID = StageColumn("id", "text", 64)
 
 FAMILY_COLUMNS: tuple[StageColumn, ...] = (
     StageColumn("id_keluarga", "text", 64),
@@ -142,8 +133,6 @@ COLUMNS: dict[str, tuple[StageColumn, ...]] = {
 }
 TABLES: dict[str, str] = {FAMILY: "imp_family", PERSON: "imp_person", DTKS: "imp_second", DTSEN: "imp_second"}
 ISSUE_TABLE = "imp_issue"
-# Field whose header names the column of a set-based issue about the row's id (second sources).
-ID_FIELDS: dict[str, str] = {FAMILY: "id_keluarga", PERSON: "id_individu", DTKS: "id_dtks", DTSEN: "id_dtsen_keluarga"}
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -352,6 +341,66 @@ ANALYZED: dict[str, tuple[str, ...]] = {
 }
 
 
+COPY_CHUNK = 1 << 16  # bytes psycopg2 asks the reader for at a time
+
+
+def _copy_lines(
+    kind: str,
+    names: list[str],
+    rows: Iterator[ParsedRow],
+    adapter: Adapter,
+    write_issue: Callable[[Sequence[Any]], Any],
+) -> Iterator[str]:
+    """COPY text lines of the staging table, one per parsed row; the row's issues go to ``write_issue``."""
+    dumps = json.dumps  # the default encoder (ASCII escapes): the fastest path, same jsonb
+    tabs = len(names) + 2
+    for row in rows:
+        values = adapter(row)
+        rejected = warned = False
+        for issue in row.issues:
+            if issue.severity == "error":
+                rejected = True
+            else:
+                warned = True
+            write_issue((kind, row.row_number, issue.column, issue.value, issue.code, issue.message, issue.severity))
+        typed = [row.row_number, rejected, warned and not rejected, *map(values.get, names)]
+        line = "\t".join([COPY_NULL if v is None else str(v) for v in typed])
+        if line.count("\t") != tabs or _SPECIAL.search(line) or COPY_NULL in typed:
+            line = "\t".join([COPY_NULL if v is None else _escape(str(v)) for v in typed])
+        # JSON escapes its own control characters; only its backslashes need COPY's escaping.
+        yield f"{line}\t{dumps(row.raw).replace(chr(92), chr(92) * 2)}\n"
+
+
+class _LineReader:
+    """A read()-able view of an iterator of lines for ``copy_expert``; counts the lines it handed out.
+
+    An exception of the iterator (e.g. ImportFileError from the reader) ends the COPY quietly and is kept in
+    ``error``: psycopg2 would otherwise turn it into a database error and the message would be lost.
+    """
+
+    def __init__(self, lines: Iterator[str]) -> None:
+        self._lines = lines
+        self.lines = 0
+        self.error: BaseException | None = None
+
+    def read(self, size: int = -1) -> str:
+        """About ``size`` characters of whole lines ("" at the end); psycopg2 takes any length."""
+        wanted = COPY_CHUNK if size < 0 else size
+        parts: list[str] = []
+        length = 0
+        try:
+            for line in self._lines:
+                parts.append(line)
+                length += len(line)
+                self.lines += 1
+                if length >= wanted:
+                    break
+        except Exception as exc:  # re-raised by PgStager.stage once the COPY is over
+            self.error = exc
+            return ""
+        return "".join(parts)
+
+
 class PgStager:
     """Creates the TEMP staging tables of one import session and COPYs parsed rows into them."""
 
@@ -382,7 +431,12 @@ class PgStager:
         adapter: Adapter,
         on_batch: Callable[[int], None] | None = None,
     ) -> None:
-        """COPY every row of the file (rejected ones flagged) and its parser issues, ``BATCH_ROWS`` at a time."""
+        """COPY every row of the file (rejected ones flagged) and its parser issues, ``BATCH_ROWS`` at a time.
+
+        Each batch streams: the server reads and stores the rows already sent while the next ones are parsed
+        (two cores at work). The callback runs between batches, when the connection is free again; the
+        parser and the adapter must not touch the database (the connection is busy with the COPY).
+        """
         kind = staged.kind
         names = [c.name for c in COLUMNS[kind]]
         row_sql = (
@@ -391,42 +445,26 @@ class PgStager:
         )
         # An empty value or column is "" there, not NULL.
         issue_sql = f"COPY {ISSUE_TABLE} FROM STDIN (FORMAT csv, FORCE_NOT_NULL (col, value, message))"
-        dumps = json.dumps  # the default encoder (ASCII escapes): the fastest path, same jsonb
-        tabs = len(names) + 2
-        lines: list[str] = []
         issue_buffer = io.StringIO()
-        write_issue = csv.writer(issue_buffer, lineterminator="\n").writerow
-        count = 0
-        for row in rows:
-            values = adapter(row)
-            rejected = warned = False
-            for issue in row.issues:
-                if issue.severity == "error":
-                    rejected = True
-                else:
-                    warned = True
-                write_issue(
-                    (kind, row.row_number, issue.column, issue.value, issue.code, issue.message, issue.severity)
-                )
-            typed = [row.row_number, rejected, warned and not rejected, *map(values.get, names)]
-            line = "\t".join([COPY_NULL if v is None else str(v) for v in typed])
-            if line.count("\t") != tabs or _SPECIAL.search(line) or COPY_NULL in typed:
-                line = "\t".join([COPY_NULL if v is None else _escape(str(v)) for v in typed])
-            # JSON escapes its own control characters; only its backslashes need COPY's escaping.
-            lines.append(f"{line}\t{dumps(row.raw).replace(chr(92), chr(92) * 2)}\n")
-            count += 1
-            if count % BATCH_ROWS == 0:
-                self._copy_lines(row_sql, lines)
-                self._copy(issue_sql, issue_buffer)
-                staged.rows_read = count
-                if on_batch:
-                    on_batch(count)
-        self._copy_lines(row_sql, lines)
-        self._copy(issue_sql, issue_buffer)
-        staged.rows_read = count
+        lines = _copy_lines(kind, names, rows, adapter, csv.writer(issue_buffer, lineterminator="\n").writerow)
+        while True:
+            batch = _LineReader(itertools.islice(lines, BATCH_ROWS))
+            self.cursor.copy_expert(row_sql, batch, COPY_CHUNK)
+            if batch.error is not None:
+                raise batch.error
+            if issue_buffer.tell():
+                issue_buffer.seek(0)
+                self.cursor.copy_expert(issue_sql, issue_buffer)
+                issue_buffer.seek(0)
+                issue_buffer.truncate()
+            staged.rows_read += batch.lines
+            if batch.lines < BATCH_ROWS:
+                break
+            if on_batch:
+                on_batch(staged.rows_read)
         self._cut_long_values(staged)
         if on_batch:
-            on_batch(count)
+            on_batch(staged.rows_read)
         self.cursor.execute(f"CREATE INDEX ON {TABLES[kind]} (row_number)")
         # TEMP tables are never auto-analyzed; the planner needs the join columns only.
         self.cursor.execute(f"ANALYZE {TABLES[kind]} ({', '.join(ANALYZED[kind])})")
@@ -440,13 +478,16 @@ class PgStager:
             return
         table = TABLES[staged.kind]
         checked = ", ".join(f"(%s, s.{name}, {limit})" for name, limit in limited)
+        too_long = " OR ".join(f"length({name}) > {limit}" for name, limit in limited)
         cuts = ", ".join(f"{name} = left({name}, {limit})" for name, limit in limited)
         self.cursor.execute(
             f"""
-            WITH long AS (
+            WITH flagged AS MATERIALIZED (
+                SELECT * FROM {table} WHERE NOT rejected AND ({too_long})
+            ), long AS (
                 SELECT s.row_number, v.header, v.value, v.lim
-                FROM {table} s CROSS JOIN LATERAL (VALUES {checked}) v(header, value, lim)
-                WHERE NOT s.rejected AND length(v.value) > v.lim
+                FROM flagged s CROSS JOIN LATERAL (VALUES {checked}) v(header, value, lim)
+                WHERE length(v.value) > v.lim
             ), cut AS (
                 UPDATE {table} s SET {cuts}, warned = true
                 WHERE s.row_number IN (SELECT row_number FROM long) RETURNING 1
@@ -460,18 +501,6 @@ class PgStager:
                 pg_template(msg_value_too_long(), ["limit"]),
             ],
         )
-
-    def _copy_lines(self, sql: str, lines: list[str]) -> None:
-        if lines:
-            self.cursor.copy_expert(sql, io.StringIO("".join(lines)))
-            lines.clear()
-
-    def _copy(self, sql: str, buffer: io.StringIO) -> None:
-        if buffer.tell():
-            buffer.seek(0)
-            self.cursor.copy_expert(sql, buffer)
-            buffer.seek(0)
-            buffer.truncate()
 
 
 # ---------------------------------------------------------------------------------------------------------------

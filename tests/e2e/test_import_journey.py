@@ -92,9 +92,19 @@ def test_secretariat_imports_p3ke_files_and_downloads_the_error_report(
     expect(page).to_have_url(f"{live_server.url}/registri/impor/{job.pk}/")
     progress = page.get_by_test_id("import-progress")
     expect(progress).to_be_visible()
+    # Record what the page shows while htmx swaps the status partial in (no reload: the recorder survives).
+    page.evaluate(
+        """() => { window.seen = []; const tick = () => { const s = document.querySelector('#import-status');
+          const b = document.querySelector('[data-testid=import-progress]');
+          window.seen.push([s.dataset.status, b.getAttribute('aria-valuenow')]); };
+          tick(); window.recorder = setInterval(tick, 100); }"""
+    )
     shoot(page, screenshot_dir, "import-3-progress")
     expect(progress).to_have_attribute("aria-valuenow", "100", timeout=180_000)
     expect(page.get_by_test_id("import-status")).to_have_attribute("data-status", "succeeded", timeout=60_000)
+    seen = page.evaluate("() => { clearInterval(window.recorder); return window.seen; }")
+    assert seen[0][0] in ("queued", "running") and int(seen[0][1]) < 100, seen[0]
+    assert seen[-1] == ["succeeded", "100"], seen[-1]
     expect(page.get_by_role("heading", name="Impor selesai")).to_be_visible()
     expect(progress).to_contain_text("100 %")
 

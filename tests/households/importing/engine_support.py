@@ -29,6 +29,7 @@ from households.models import (
     Snapshot,
 )
 from tests.factories import load_kendal, make_nik, user_with_role
+from tests.factories import source as source_row
 from tkpk.models import Region
 from tkpk.scoping import Role
 
@@ -134,6 +135,7 @@ def make_job(
     dry_run: bool = False,
     region: str = KENDAL,
 ) -> ImportJob:
+    source_row(source)  # a transactional test's flush removes the seeded sources
     job = ImportJob.objects.create(
         source_id=source,
         region_id=region,

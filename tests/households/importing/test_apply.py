@@ -4,6 +4,7 @@ the missing flag, set-based history events, progress batching, and a killed work
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import os
 import signal
 import subprocess
@@ -20,8 +21,10 @@ from households import choices
 from households.importing import apply, engine, stage
 from households.models import Household, HouseholdSourceLink, ImportFile, ImportJob, Person, PersonSourceLink, Snapshot
 from tests.factories import HouseholdFactory, HouseholdSourceLinkFactory, SnapshotFactory, load_region
+from tests.factories import source as source_row
 
 from .engine_support import (
+    BLUMAH,
     KENDAL,
     Row,
     family,
@@ -203,6 +206,7 @@ def test_sigkill_of_the_worker_leaves_the_registry_as_before(
     media = tmp_path / "media"
     settings.MEDIA_ROOT = str(media)
     files = p3ke_files_write(directory=media / "imports", families=40, seed=5, formats=("csv",))
+    source_row("p3ke")
     job = ImportJob.objects.create(
         source_id="p3ke",
         region_id=KENDAL,
@@ -259,3 +263,44 @@ def test_sigkill_of_the_worker_leaves_the_registry_as_before(
     assert summary.families.created == files.families
     assert Household.objects.count() == before["households"] + files.families
     assert PersonSourceLink.objects.count() == before["person_links"] + files.persons
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_file_fault_in_the_middle_of_the_rows_fails_cleanly(
+    secretariat: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A fault the parser meets mid-file (a corrupt sheet) surfaces as itself, with nothing written."""
+    from households.importing.types import ImportFileError
+
+    from .engine_support import fake_parse
+
+    def broken(path: Any, kind: str) -> Any:
+        parsed = fake_parse(path, kind)
+        good = parsed.rows
+
+        def rows() -> Any:
+            yield from itertools.islice(good, 2)
+            raise ImportFileError("Berkas rusak di tengah.", code="file_corrupt")
+
+        parsed.rows = rows()
+        return parsed
+
+    before = registry_counts()
+    monkeypatch.setattr(engine, "parse_file", broken)
+    with pytest.raises(ImportFileError):
+        engine.run(job=make_job(secretariat, small_p3ke()))
+    assert registry_counts() == before
+    monkeypatch.setattr(engine, "parse_file", fake_parse)
+    summary = engine.run(job=make_job(secretariat, small_p3ke()))  # the same connection goes on working
+    assert summary.persons.created == 7
+
+
+def test_an_older_export_without_optional_columns_leaves_them_alone(secretariat: Any) -> None:
+    engine.run(job=make_job(secretariat, small_p3ke()))
+    old_export = [Row({"id_keluarga": "F1", "region_code": BLUMAH, "head_name": "SLAMET RIYADI"})]
+    summary = engine.run(job=make_job(secretariat, {"family": old_export}, label="Ekspor lama"))
+    household = HouseholdSourceLink.objects.get(external_id="F1").household
+    # No desil, address or code-list columns in this file: the registry keeps what it had.
+    assert (household.desil, household.receives_pkh, household.address) == (1, True, "DK. KRAJAN RT 001 RW 002")
+    assert (summary.families.unchanged, summary.families.missing) == (1, 2)
+    assert HouseholdSourceLink.objects.get(external_id="F1").desil is None  # this snapshot gave no desil

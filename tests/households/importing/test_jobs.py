@@ -500,3 +500,27 @@ def test_embedded_default_runs_the_confirmed_job_in_process(
     job.refresh_from_db()
     assert job.status == ImportStatus.SUCCEEDED, job.message
     assert job.summary["families"]["created"] == Household.objects.count() > 0
+
+
+# -------------------------------------------------------------------------------------------------- tasks
+
+
+def test_tasks_are_thin_and_the_stuck_check_is_scheduled(user: Any, files: Any, settings: Any) -> None:
+    from households import tasks
+    from tkpk.celery import app as celery_app
+
+    job = create(user, files)
+    assert tasks.import_job_run(job.pk) == "not-claimed"  # uploaded, not queued: nothing to claim
+    assert ImportJob.objects.get(pk=job.pk).status == ImportStatus.UPLOADED
+
+    ImportJob.objects.filter(pk=job.pk).update(
+        status=ImportStatus.RUNNING, started_at=timezone.now() - dt.timedelta(hours=2), heartbeat_at=None
+    )
+    assert tasks.import_jobs_fail_stuck() == 1
+
+    run_task = celery_app.tasks["households.tasks.import_job_run"]
+    assert run_task.acks_late and run_task.reject_on_worker_lost
+    assert run_task.time_limit and run_task.soft_time_limit and run_task.soft_time_limit < run_task.time_limit
+    assert run_task.time_limit <= settings.CELERY_TASK_TIME_LIMIT  # below the broker's visibility timeout
+    scheduled = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+    assert "households.tasks.import_jobs_fail_stuck" in scheduled

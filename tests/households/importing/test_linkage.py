@@ -205,20 +205,27 @@ def test_dtks_rerun_is_idempotent(secretariat: Any, registry: dict[str, Any]) ->
 @pytest.mark.django_db
 @pytest.mark.usefixtures("stand_in_parser")
 def test_dtks_rows_checked_and_desa_found_by_name(secretariat: Any, registry: dict[str, Any]) -> None:
+    from tests.factories import load_region
+
+    load_region("64.02")
     rows = [
         dtks("E1", "KARSO", no_kk=K3, nik_=nik(70), region=None, kecamatan_name="PLANTUNGAN", desa_name="Blumah"),
-        dtks("E1", "KARSO LAGI", no_kk=K3),  # duplicate id
-        dtks("E2", "LUAR", no_kk=K4, region="3324999999"),
+        dtks("E1", "KARSO LAGI", no_kk=K3),  # 3 duplicate id
+        dtks("E2", "LUAR", no_kk=K4, region="3324999999"),  # 4 unknown code
+        dtks("E3", "JAUH", no_kk=K4, region="6402012001"),  # 5 outside Kendal
+        dtks("E4", "KARSINI", no_kk=K3, nik_=nik(70), relationship="ISTRI_SUAMI"),  # 6 same NIK as row 2
     ]
     job = make_job(secretariat, {"dtks": rows}, source="dtks", label="DTKS 2024")
     summary = engine.run(job=job)
-    assert summary.persons.rejected == 2
-    assert summary.linkage["created"] == 1
+    assert (summary.persons.rejected, summary.persons.warnings) == (3, 1)
+    assert summary.linkage["created"] == 2
     assert HouseholdSourceLink.objects.get(source="dtks", external_id=K3).household.desa_id == BLUMAH
     codes = list(job.row_errors.order_by("row_number").values_list("row_number", "code", "message"))
     assert codes == [
         (3, "duplicate_id", "ID E1 ganda: sudah ada di baris 2."),
         (4, "region_unknown", "Kode wilayah 33.24.99.9999 tidak ada dalam daftar wilayah yang dimuat."),
+        (5, "region_outside", "Kode wilayah 64.02.01.2001 di luar wilayah 33.24 Kabupaten Kendal."),
+        (6, "nik_duplicate", "NIK 3324********0070 juga tercantum di baris 2."),
     ]
 
 
@@ -275,3 +282,18 @@ def test_dtks_dry_run_writes_no_link_and_no_review(secretariat: Any, registry: d
     assert registry_dump() == before
     assert not LinkageReview.objects.exists()
     assert summary.linkage["review"] == 4 and summary.persons.created == 2
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("stand_in_parser")
+def test_a_blank_p3ke_cell_keeps_what_another_source_filled(secretariat: Any, registry: dict[str, Any]) -> None:
+    engine.run(job=make_job(secretariat, {"dtks": dtks_file()}, source="dtks", label="DTKS 2024"))
+    assert household_of("F1").no_kk == K1
+    files = small_p3ke()
+    for row in files["family"]:
+        row.values["no_kk"] = None  # the column is there, the cells are blank
+
+    summary = engine.run(job=make_job(secretariat, files))
+
+    assert household_of("F1").no_kk == K1
+    assert summary.families.unchanged == 3
