@@ -18,15 +18,29 @@ from tkpk.scoping import Cap, scope_for
 from tkpk.services import personal_data_access_record
 
 
-def person_reveal_nik(*, actor: Any, person: Person, ip_address: str | None = None) -> str:
-    """Return one person's full NIK to a role allowed to see it, and log the reveal."""
+def _identifier_reveal(
+    *, actor: Any, refusal: str, object_type: str, object_id: int, region_code: str, ip_address: str | None
+) -> None:
+    """Refuse roles that may not see full identifiers; log the reveal for those that may."""
     if not scope_for(actor).can(Cap.REGISTRY_REVEAL_ID):
-        raise DomainError(_("Peran Anda tidak dapat membuka NIK lengkap."), code="reveal_forbidden")
+        raise DomainError(refusal, code="reveal_forbidden")
     personal_data_access_record(
         user=actor,
         action=AccessAction.REVEAL_NIK,
+        object_type=object_type,
+        object_ids=[object_id],
+        region_code=region_code,
+        ip_address=ip_address,
+    )
+
+
+def person_reveal_nik(*, actor: Any, person: Person, ip_address: str | None = None) -> str:
+    """Return one person's full NIK to a role allowed to see it, and log the reveal."""
+    _identifier_reveal(
+        actor=actor,
+        refusal=_("Peran Anda tidak dapat membuka NIK lengkap."),
         object_type="person",
-        object_ids=[person.pk],
+        object_id=person.pk,
         region_code=person.household.desa_id,
         ip_address=ip_address,
     )
@@ -34,13 +48,12 @@ def person_reveal_nik(*, actor: Any, person: Person, ip_address: str | None = No
 
 
 def household_reveal_no_kk(*, actor: Any, household: Household, ip_address: str | None = None) -> str:
-    if not scope_for(actor).can(Cap.REGISTRY_REVEAL_ID):
-        raise DomainError(_("Peran Anda tidak dapat membuka Nomor KK lengkap."), code="reveal_forbidden")
-    personal_data_access_record(
-        user=actor,
-        action=AccessAction.REVEAL_NIK,
+    """Return one household's full No KK to a role allowed to see it, and log the reveal."""
+    _identifier_reveal(
+        actor=actor,
+        refusal=_("Peran Anda tidak dapat membuka Nomor KK lengkap."),
         object_type="household.no_kk",
-        object_ids=[household.pk],
+        object_id=household.pk,
         region_code=household.desa_id,
         ip_address=ip_address,
     )
