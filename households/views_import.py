@@ -7,6 +7,7 @@ Every view requires ``Cap.IMPORT`` (``ScopedViewMixin``: 403 for other roles) an
 from __future__ import annotations
 
 import tempfile
+from abc import ABCMeta, abstractmethod
 from typing import Any
 
 from django.contrib import messages
@@ -255,11 +256,13 @@ class ImportJobProgressView(ImportViewMixin, View):
         return render(request, "households/import_status.html", status_context(job))
 
 
-class _JobActionView(ImportViewMixin, View):
+class _JobActionView(ImportViewMixin, View, metaclass=ABCMeta):
+    """POST-only job actions (confirm, cancel, rerun); each subclass calls one service in ``act``."""
+
     success_message: Any = ""
 
-    def act(self, request: HttpRequest, job: ImportJob) -> ImportJob:
-        raise NotImplementedError
+    @abstractmethod
+    def act(self, request: HttpRequest, job: ImportJob) -> ImportJob: ...
 
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
         job = self.get_job(pk)
