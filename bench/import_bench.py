@@ -34,6 +34,7 @@ import io
 import json
 import os
 import pstats
+import shutil
 import subprocess
 import sys
 import time
@@ -47,6 +48,8 @@ from psycopg2 import sql
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 OUT_DIR = BASE_DIR / "bench" / "out"
+# The import stores a copy of every uploaded file (ImportFile): keep the bench's copies out of the project's media.
+MEDIA_DIR = OUT_DIR / "media"
 SERVER_URL = os.environ.get("BENCH_PG_SERVER", "postgres://postgres@127.0.0.1:5432")
 PROTECTED = ("tkpk", "postgres", "template0", "template1")
 ENGINE_FILES = (
@@ -192,6 +195,7 @@ def truncate_registry(name: str) -> None:
             sql.SQL("TRUNCATE {} RESTART IDENTITY CASCADE").format(sql.SQL(", ").join(map(sql.Identifier, tables)))
         )
         cursor.execute("VACUUM ANALYZE")
+    shutil.rmtree(MEDIA_DIR, ignore_errors=True)  # the stored copies of the emptied jobs' files
 
 
 def table_stats(name: str) -> dict[str, dict[str, int]]:
@@ -824,7 +828,7 @@ def summarise(
         )
         if d_csv.written:
             print(f"    tables written during (d): {json.dumps(d_csv.written)}")
-    print("\n== Targets")
+    print("\n== Targets" + ("" if rows >= 1_000_000 else " (set for --persons 1000000; this run is smaller)"))
     for t in report.targets:
         mark = "n/a " if t["met"] is None else ("MET " if t["met"] else "MISS")
         value = "-" if t["value"] is None else (f"{t['value']:,.1f}" if isinstance(t["value"], float) else t["value"])
@@ -859,7 +863,13 @@ def main() -> None:
 
     check_name(args.db)
     OUT_DIR.mkdir(parents=True, exist_ok=True)
-    env = {**os.environ, "DATABASE_URL": f"{SERVER_URL}/{args.db}", "LOG_LEVEL": "WARNING", "PYTHONUNBUFFERED": "1"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"{SERVER_URL}/{args.db}",
+        "MEDIA_ROOT": str(MEDIA_DIR),
+        "LOG_LEVEL": "WARNING",
+        "PYTHONUNBUFFERED": "1",
+    }
     lock = lock_bench(args.db)
     saved = ensure_files(args, env)
     files = saved["files"]
@@ -929,6 +939,7 @@ def main() -> None:
         report.runs["profile_csv"] = profile_import(args, env, files, "csv")
         report.runs["profile_xlsx"] = profile_import(args, env, files, "xlsx")
 
+    shutil.rmtree(MEDIA_DIR, ignore_errors=True)
     Path(args.json).write_text(json.dumps(asdict(report), indent=2, default=str))
     print(f"\nJSON: {args.json}")
     lock.close()

@@ -395,7 +395,8 @@ class _Generator:
         self.ref_ordinal = REFERENCE_DATE.toordinal()
         self.nik_base = self.ref_ordinal - _NIK_DAYS
         # NIK and No KK serials per (kecamatan, date[, sex]) prefix, so every generated number is unique.
-        self.nik_serials = array("H", bytes(2 * len(kecamatan_codes) * _NIK_DAYS * 2))
+        # +2 slots: a person born on the reference date itself indexes one day past the last kecamatan's block.
+        self.nik_serials = array("H", bytes(2 * (len(kecamatan_codes) * _NIK_DAYS * 2 + 2)))
         self.kk_base = dt.date(2005, 1, 1).toordinal()
         self.kk_serials = array("H", bytes(2 * len(kecamatan_codes) * (self.ref_ordinal - self.kk_base + 1)))
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import random
-from array import array
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field
@@ -512,10 +511,6 @@ def p3ke_files_write(
     family_paths: dict[str, Path] = {fmt: directory / f"{stem}_keluarga.{fmt}" for fmt in formats}
     person_paths: dict[str, Path] = {fmt: directory / f"{stem}_individu.{fmt}" for fmt in formats}
     generator = _Generator(region=region, desa=desa, seed=seed)
-    # demo.py sizes its NIK serial counters for birth dates up to the day before REFERENCE_DATE; a baby born
-    # on that day indexes one slot past the last kecamatan's block (IndexError at ~250k Kendal families).
-    # Two more slots (one per sex) cover it without changing any generated value.
-    generator.nik_serials.extend(array("H", (0, 0)))
     rows = _Rows(place)
     messer = _Messer(families=family_count, seed=seed, region_code=region.code) if messy else None
     result = SyntheticFiles(
