@@ -151,7 +151,7 @@ e2e: dev-deps
 	$(WITH_SERVICES_STRICT) $(PYTEST) -m e2e $(PYTEST_ARGS)
 
 bench: dev-deps
-	@shopt -s nullglob; scripts=(bench/*.py); \
+	@shopt -s nullglob; scripts=(bench/[!_]*.py); \
 	if [ $${#scripts[@]} -eq 0 ]; then echo "bench: no bench/*.py"; exit 0; fi; \
 	$(WITH_SERVICES) $(CTL) ensure-database; \
 	$(WITH_SERVICES) $(MANAGE) migrate --noinput; \

@@ -44,14 +44,13 @@ from pathlib import Path
 from typing import Any
 
 import psycopg2
+from _pgdb import SERVER_URL, check_name, lock_bench, recreate_database
 from psycopg2 import sql
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 OUT_DIR = BASE_DIR / "bench" / "out"
 # The import stores a copy of every uploaded file (ImportFile): keep the bench's copies out of the project's media.
 MEDIA_DIR = OUT_DIR / "media"
-SERVER_URL = os.environ.get("BENCH_PG_SERVER", "postgres://postgres@127.0.0.1:5432")
-PROTECTED = ("tkpk", "postgres", "template0", "template1")
 ENGINE_FILES = (
     BASE_DIR / "households" / "importing" / "engine.py",
     BASE_DIR / "households" / "management" / "commands" / "import_households.py",
@@ -143,33 +142,6 @@ def django_setup() -> None:
 
 # ---------------------------------------------------------------------------------------------------------------
 # Database
-
-
-def lock_bench(name: str) -> Any:
-    """Serialize concurrent runs on one database: a session advisory lock held until this process exits."""
-    connection = psycopg2.connect(f"{SERVER_URL}/postgres")
-    connection.autocommit = True
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_lock(hashtext(%s))", [f"import_bench:{name}"])
-        if not cursor.fetchone()[0]:
-            print(f"Another import benchmark is using {name}; waiting ...")
-            cursor.execute("SELECT pg_advisory_lock(hashtext(%s))", [f"import_bench:{name}"])
-    return connection
-
-
-def check_name(name: str) -> None:
-    if name in PROTECTED or name.startswith("test"):
-        sys.exit(f"Refusing to use database {name!r}.")
-
-
-def recreate_database(name: str) -> None:
-    check_name(name)
-    connection = psycopg2.connect(f"{SERVER_URL}/postgres")
-    connection.autocommit = True
-    with connection.cursor() as cursor:
-        cursor.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-        cursor.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    connection.close()
 
 
 @contextlib.contextmanager
@@ -870,7 +842,7 @@ def main() -> None:
         "LOG_LEVEL": "WARNING",
         "PYTHONUNBUFFERED": "1",
     }
-    lock = lock_bench(args.db)
+    lock = lock_bench(args.db, bench="import_bench")
     saved = ensure_files(args, env)
     files = saved["files"]
     engine_code = sorted((BASE_DIR / "households" / "importing").glob("*.py"))

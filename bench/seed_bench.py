@@ -16,14 +16,11 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import psycopg2
-from psycopg2 import sql
+from _pgdb import SERVER_URL, lock_bench, recreate_database
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-SERVER_URL = os.environ.get("BENCH_PG_SERVER", "postgres://postgres@127.0.0.1:5432")
-PROTECTED = ("tkpk", "postgres", "template0", "template1")
 
 
 @dataclass
@@ -31,30 +28,6 @@ class RunStats:
     seconds: float
     peak_rss_mb: float
     output: str
-
-
-def lock_bench(name: str) -> Any:
-    """Serialize concurrent runs (e.g. ``make bench`` next to a manual run): a session advisory lock, held
-    until this process exits."""
-    connection = psycopg2.connect(f"{SERVER_URL}/postgres")
-    connection.autocommit = True
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_lock(hashtext(%s))", [f"seed_bench:{name}"])
-        if not cursor.fetchone()[0]:
-            print(f"Another seed benchmark is using {name}; waiting ...")
-            cursor.execute("SELECT pg_advisory_lock(hashtext(%s))", [f"seed_bench:{name}"])
-    return connection
-
-
-def recreate_database(name: str) -> None:
-    if name in PROTECTED or name.startswith("test"):
-        sys.exit(f"Refusing to drop database {name!r}.")
-    connection = psycopg2.connect(f"{SERVER_URL}/postgres")
-    connection.autocommit = True
-    with connection.cursor() as cursor:
-        cursor.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-        cursor.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    connection.close()
 
 
 def manage(args: list[str], env: dict[str, str]) -> RunStats:
@@ -122,7 +95,7 @@ def main() -> None:
     args = parser.parse_args()
 
     env = {**os.environ, "DATABASE_URL": f"{SERVER_URL}/{args.db}", "LOG_LEVEL": "WARNING"}
-    lock = lock_bench(args.db)
+    lock = lock_bench(args.db, bench="seed_bench")
     print(f"Database {args.db}: drop, create, migrate ...")
     recreate_database(args.db)
     migrate = manage(["migrate", "-v0"], env)
