@@ -143,17 +143,43 @@ def status_context(job: ImportJob) -> dict[str, Any]:
     # Rows read is what the bar counts; the checks and the one-transaction write follow, so a running job
     # stays below 100 % and says what it is doing.
     all_read = job.status == ImportStatus.RUNNING and 0 < job.rows_total <= job.rows_done
+    refusal = jobs.import_job_rerun_refusal(job=job) if job.status == ImportStatus.FAILED else None
     return {
         "job": job,
         "polling": running,
         "writing": all_read,
+        # A job that ended before any row was counted (refused or lost preview, cancelled upload) has no bar.
+        "show_progress": running or job.status == ImportStatus.SUCCEEDED or job.rows_total > 0,
         "percent": job.progress_percent if job.status == ImportStatus.SUCCEEDED else min(99, job.progress_percent),
         "count_columns": [label for _name, label in COUNT_COLUMNS],
         "result_rows": result_rows(job.summary) if job.status == ImportStatus.SUCCEEDED else [],
         "has_errors": job.status == ImportStatus.SUCCEEDED and job.row_errors.exists(),
-        "can_rerun": job.status == ImportStatus.FAILED and bool(job.preview),
+        "preview_refused": jobs.preview_refusal(job) is not None,
+        "can_rerun": job.status == ImportStatus.FAILED and refusal is None,
+        "rerun_blocked": refusal.message if refusal is not None else "",
         "duration": duration_text(job.duration_seconds),
         "row_errors": jobs.import_job_row_errors(job=job, limit=20) if job.status == ImportStatus.SUCCEEDED else [],
+    }
+
+
+def preview_context(job: ImportJob) -> dict[str, Any]:
+    """An uploaded job: "preview being prepared" (polled) until the worker has stored it, then the preview."""
+    pending = jobs.preview_pending(job)
+    return {
+        "job": job,
+        "pending": pending,
+        "blocks": [] if pending else preview_files(job),
+        "duplicate_message": jobs.duplicate_message(job=job),
+        "confirm_form": ImportConfirmForm(),
+    }
+
+
+def files_context(job: ImportJob) -> dict[str, Any]:
+    purged = jobs.files_purged(job)
+    return {
+        "files": list(job.files.all()),
+        "files_purged": purged,
+        "files_purged_message": jobs.files_purged_message() if purged else "",
     }
 
 
@@ -162,8 +188,9 @@ class ImportViewMixin(ScopedViewMixin):
 
     def get_job(self, pk: int) -> ImportJob:
         job = jobs.import_job_get(user=self.request.user, pk=pk)
-        if job.status == ImportStatus.RUNNING and jobs.import_jobs_fail_stuck(jobs=ImportJob.objects.filter(pk=pk)):
+        if jobs.import_job_awaits_worker(job) and jobs.import_jobs_fail_stuck(jobs=ImportJob.objects.filter(pk=pk)):
             job.refresh_from_db()
+        job.status_label = jobs.import_job_status_label(job)  # type: ignore[attr-defined]
         return job
 
     def detail_url(self, job: ImportJob) -> str:
@@ -182,6 +209,7 @@ class ImportJobListView(ImportViewMixin, TemplateView):
         page = Paginator(qs, 25).get_page(self.request.GET.get("page"))
         for job in page:
             job.duration_text = duration_text(job.duration_seconds)  # type: ignore[attr-defined]
+            job.status_label = jobs.import_job_status_label(job)  # type: ignore[attr-defined]
             job.files_list = list(job.files.all())  # type: ignore[attr-defined]
         context["page"] = page
         return context
@@ -215,17 +243,16 @@ class ImportUploadView(ImportViewMixin, View):
                 region=data["region"],
                 dry_run=data["dry_run"],
             )
-        except jobs.ImportRefusedError as exc:
-            form.add_error(None, exc.message)
-            return self._render(request, form, refused_job=exc.extra.get("job"))
         except DomainError as exc:
             form.add_error(None, exc.message)
             return self._render(request, form)
+        # The preview is prepared by a worker (in-process in the embedded default): the job page polls for it.
         return redirect(self.detail_url(job))
 
 
 class ImportJobDetailView(ImportViewMixin, TemplateView):
-    """Preview while the job waits for confirmation; afterwards live progress, then the result."""
+    """The preview (first "being prepared", polled) while the job waits for confirmation; afterwards live
+    progress, then the result."""
 
     def get_template_names(self) -> list[str]:
         if self.job.status == ImportStatus.UPLOADED:
@@ -240,19 +267,20 @@ class ImportJobDetailView(ImportViewMixin, TemplateView):
         context = super().get_context_data(**kwargs)
         job = self.job
         context.update(status_context(job))
-        context["files"] = list(job.files.all())
+        context.update(files_context(job))
         if job.status == ImportStatus.UPLOADED:
-            context["blocks"] = preview_files(job)
-            context["duplicate_message"] = jobs.duplicate_message(job=job)
-            context["confirm_form"] = ImportConfirmForm()
+            context.update(preview_context(job))
         return context
 
 
 class ImportJobProgressView(ImportViewMixin, View):
-    """The htmx partial polled every second while the job is queued or running."""
+    """The htmx partial polled every second while the preview is being prepared (then the preview, or the
+    refusal) and while the job is queued or running (then the result)."""
 
     def get(self, request: HttpRequest, pk: int) -> HttpResponse:
         job = self.get_job(pk)
+        if job.status == ImportStatus.UPLOADED:
+            return render(request, "households/import_preview_body.html", preview_context(job))
         return render(request, "households/import_status.html", status_context(job))
 
 

@@ -11,6 +11,7 @@ import secrets
 from pathlib import Path
 
 import environ
+import pghistory
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -77,6 +78,13 @@ INSTALLED_APPS = [
     "csr",
     "reports",
 ]
+
+# History event tables: bulk imports write one event per changed row, so each index there costs a write per row.
+# Keep the two that history pages use (the object, the context); copied foreign keys (desa, household, ...) are
+# plain, unindexed columns in the events.
+PGHISTORY_FOREIGN_KEY_FIELD = pghistory.ForeignKey(db_index=False)
+PGHISTORY_OBJ_FIELD = pghistory.ObjForeignKey(db_index=True)
+PGHISTORY_CONTEXT_FIELD = pghistory.ContextForeignKey(db_index=True)
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -218,15 +226,31 @@ CELERY_BEAT_SCHEDULE = {
         "task": "households.tasks.import_jobs_fail_stuck",
         "schedule": env.float("IMPORT_STUCK_CHECK_SECONDS", default=60.0),
     },
+    "households-import-files-purge": {
+        "task": "households.tasks.import_files_purge",
+        "schedule": env.float("IMPORT_FILE_PURGE_CHECK_SECONDS", default=3600.0),
+    },
 }
 
 # Bulk imports (households/importing). A running job whose heartbeat is older than this is shown as failed
 # (its worker died; the engine's single transaction left the registry unchanged).
 IMPORT_STUCK_AFTER_SECONDS = env.int("IMPORT_STUCK_AFTER_SECONDS", default=10 * 60)
+# A queued import (or an upload's preview) that no worker has claimed for this long, while no worker was busy
+# with another import either, is failed as lost (its broker message is gone, e.g. Redis was flushed); the
+# user runs it again. Imports queued behind a long import are not lost: the wait counts from the last activity.
+IMPORT_QUEUED_LOST_AFTER_SECONDS = env.int("IMPORT_QUEUED_LOST_AFTER_SECONDS", default=30 * 60)
 # How often the running task writes rows_done and heartbeat_at (from its own connection).
 IMPORT_HEARTBEAT_SECONDS = env.float("IMPORT_HEARTBEAT_SECONDS", default=1.0)
 IMPORT_TASK_TIME_LIMIT = env.int("IMPORT_TASK_TIME_LIMIT", default=CELERY_TASK_TIME_LIMIT)
+# The preview task parses every row of the uploaded files (about 30 s per million rows).
+IMPORT_PREVIEW_TIME_LIMIT = env.int("IMPORT_PREVIEW_TIME_LIMIT", default=30 * 60)
+# Uploaded files of finished jobs (and of uploads never confirmed) are deleted after this many days; the job,
+# its summary, row errors and the files' SHA-256 (duplicate detection) stay. 0 keeps the files forever.
+IMPORT_FILE_RETENTION_DAYS = env.int("IMPORT_FILE_RETENTION_DAYS", default=30)
 IMPORT_MAX_UPLOAD_BYTES = env.int("IMPORT_MAX_UPLOAD_BYTES", default=300 * 1024 * 1024)
+# The same files on an unchanged registry: reuse the earlier result instead of re-reading
+# (households/importing/rerun.py).
+IMPORT_SKIP_IDENTICAL_RERUN = env.bool("IMPORT_SKIP_IDENTICAL_RERUN", default=True)
 
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 

@@ -31,7 +31,7 @@ from typing import Any
 from django.db import DatabaseError, connection, transaction
 from django.utils.translation import gettext as _
 
-from households.importing import apply, checks, linkage
+from households.importing import apply, checks, linkage, rerun
 from households.importing.stage import (
     ISSUE_TABLE,
     TABLES,
@@ -337,13 +337,21 @@ class _Run:
 
 def run(*, job: ImportJob, progress: ProgressCallback | None = None) -> ImportSummary:
     """Import the job's files into the registry as ``job.snapshot``; see the module docstring."""
+    earlier = rerun.identical_earlier_import(job)
+    if earlier is not None:  # the very same files on an unchanged registry: the earlier result, nothing read
+        summary = rerun.repeat(job=job, earlier=earlier)
+        summary.engine, summary.rerun_of = rerun.engine_fingerprint(), earlier.pk
+        summary.history_mark = rerun.history_mark()
+        if progress is not None and summary.rows_read:
+            progress(summary.rows_read, summary.rows_read)
+        return summary
     files = _job_files(job)
     state = _Run(
         job=job,
         files=files,
         regions=RegionIndex(job.region),
         progress=_Progress(job, [f.kind for f in files], progress),
-        summary=ImportSummary(dry_run=job.dry_run),
+        summary=ImportSummary(dry_run=job.dry_run, engine=rerun.engine_fingerprint()),
     )
     if connection.vendor == "postgresql":
         _run_postgres(state)
@@ -446,7 +454,7 @@ def _run_postgres(state: _Run) -> None:
             # Deferred FK checks queue one event per written row: with pghistory's row triggers that makes bulk
             # writes quadratic. Our writes go parents first, so immediate checks pass.
             cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-            ignored_before = apply.pg_ignore_tracked_triggers(cursor)  # the apply writes history set-based
+            bulk_settings = apply.pg_begin_bulk_writes(cursor)  # the apply writes history set-based
             snapshot = state.snapshot()
             ctx = apply.ApplyContext(
                 source=state.source,
@@ -471,7 +479,8 @@ def _run_postgres(state: _Run) -> None:
             if second is not None:
                 with _timed(job, "linkage"):
                     linkage.pg_link(ctx, second, state.summary, job=job)
-            apply.pg_end_bulk_writes(cursor, ignored_before)
+            apply.pg_end_bulk_writes(cursor, bulk_settings)
+            state.summary.history_mark = rerun.history_mark()
             if job.dry_run:
                 transaction.set_rollback(True)
             else:

@@ -1,14 +1,29 @@
 """The life of an import job, around the engine: upload → preview → confirm → run → result.
 
-* ``import_job_create`` stores the files (sha256 while reading) and notes an earlier successful import of the
-  same file (``duplicate_of``); ``import_job_preview`` asks the engine for the preview (nothing is written to
-  the registry; a refused file fails the job with the engine's message).
+* ``import_job_upload`` (the web) stores the files (``import_job_create``: sha256 while reading, ``duplicate_of``
+  when the same file was imported before) and queues the preview task when the transaction commits. The job
+  stays ``uploaded`` with an empty ``preview`` until a worker has parsed the whole file
+  (``import_job_preview_execute`` → ``import_job_preview``): "preview pending". A refused file fails the job with
+  the engine's message and ``preview = {"refused": {code, message}}``; nothing is written to the registry.
 * ``import_job_confirm`` / ``import_job_rerun`` move the job to ``queued`` with a conditional UPDATE and send
-  the Celery task when the transaction commits; ``import_job_cancel`` stops a job that has not started.
+  the Celery task when the transaction commits; ``import_job_cancel`` stops a job that has not started. A failed
+  preview (never run, worker died) is rerun as a preview.
 * ``import_job_execute`` is what the task (and the command line) runs: claim ``queued → running`` (0 rows:
   someone else has it, return), heartbeat from a side thread, ``engine.run`` (one transaction: all or
   nothing), store the summary or the failure.
-* ``import_jobs_fail_stuck`` marks ``running`` jobs whose heartbeat stopped (the worker died) as failed.
+* ``import_jobs_fail_stuck`` (beat, and the pages) fails what no worker will finish: running imports and
+  claimed previews whose heartbeat stopped, and queued imports or previews no worker claimed although none
+  was busy (a lost broker message).
+* ``import_files_purge`` (beat) deletes the stored files of jobs finished (or abandoned unconfirmed) more than
+  ``IMPORT_FILE_RETENTION_DAYS`` ago, keeping the ``ImportFile`` rows (sha256) with an empty ``file``.
+
+Timestamps while a job waits for or is held by a worker (no extra columns):
+
+* waiting (``queued``, or a pending preview not claimed yet: ``started_at`` empty): ``heartbeat_at`` is when it
+  was queued;
+* claimed (``running``, or a pending preview being parsed): ``started_at`` is the claim, ``heartbeat_at`` the
+  worker's last sign of life, written every ``IMPORT_HEARTBEAT_SECONDS``. A finished preview clears
+  ``started_at`` again, so a job's duration is that of its import run.
 
 Reads (``import_job_list``, ``import_job_get``, ``import_regions_for``) start from ``ImportJob.objects.for_user``.
 """
@@ -20,7 +35,7 @@ import hashlib
 import logging
 import threading
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
@@ -30,7 +45,7 @@ from django.conf import settings
 from django.core.files import File
 from django.core.files.uploadedfile import UploadedFile
 from django.db import connection, connections, transaction
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.db.models.functions import Coalesce, Now
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -62,6 +77,10 @@ ALLOWED_SUFFIXES = (".xlsx", ".csv")
 PREVIEW_SAMPLE_SIZE = 20
 HASH_CHUNK = 1024 * 1024
 TERMINAL_STATUSES = (ImportStatus.SUCCEEDED, ImportStatus.FAILED, ImportStatus.CANCELLED)
+# Uploaded, and the preview task has not stored its result yet (queued, or a worker is parsing the files).
+PREVIEW_PENDING = Q(status=ImportStatus.UPLOADED, preview={})
+# Waiting for a worker to claim it: a queued import, or a pending preview no worker has claimed yet.
+WAITING = Q(status=ImportStatus.QUEUED) | (PREVIEW_PENDING & Q(started_at__isnull=True))
 
 UploadSource = UploadedFile | Path
 
@@ -72,6 +91,81 @@ class ImportRefusedError(DomainError):
 
 def stuck_message() -> str:
     return _("Pekerja berhenti di tengah impor; data tidak berubah. Jalankan ulang.")
+
+
+def preview_stuck_message() -> str:
+    return _("Pekerja berhenti saat menyiapkan pratinjau; tidak ada data yang ditulis. Jalankan ulang.")
+
+
+def _wait_text(seconds: int) -> str:
+    if seconds >= 60:
+        return _("%(minutes)s menit") % {"minutes": seconds // 60}
+    return _("%(seconds)s detik") % {"seconds": seconds}
+
+
+def queued_lost_message(*, seconds: int) -> str:
+    return _(
+        "Tidak ada pekerja latar yang mengambil impor ini selama %(wait)s, padahal tidak ada impor lain yang "
+        "sedang dikerjakan: pesan antreannya kemungkinan hilang (mis. Redis dikosongkan atau dimulai "
+        "ulang). Data tidak berubah. Jalankan ulang."
+    ) % {"wait": _wait_text(seconds)}
+
+
+def preview_lost_message(*, seconds: int) -> str:
+    return _(
+        "Tidak ada pekerja latar yang mengambil pratinjau ini selama %(wait)s, padahal tidak ada impor lain yang "
+        "sedang dikerjakan: pesan antreannya kemungkinan hilang (mis. Redis dikosongkan atau dimulai "
+        "ulang). Tidak ada data yang ditulis. Jalankan ulang."
+    ) % {"wait": _wait_text(seconds)}
+
+
+def retention_days() -> int:
+    return int(settings.IMPORT_FILE_RETENTION_DAYS)
+
+
+def files_purged_message() -> str:
+    return _(
+        "Berkas impor ini sudah dihapus setelah %(days)s hari (masa simpan berkas). Ringkasan, checksum SHA-256 "
+        "dan laporan kesalahannya tetap tersimpan."
+    ) % {"days": retention_days()}
+
+
+def abandoned_message(*, days: int) -> str:
+    return _(
+        "Dibatalkan otomatis: impor ini tidak dikonfirmasi dalam %(days)s hari, sehingga berkasnya dihapus. "
+        "Unggah ulang berkasnya untuk mengimpor."
+    ) % {"days": days}
+
+
+# ----------------------------------------------------------------------------------------------- job state
+
+
+def preview_pending(job: ImportJob) -> bool:
+    """The preview task has not finished: queued, or a worker is parsing the files."""
+    return job.status == ImportStatus.UPLOADED and not job.preview
+
+
+def import_job_awaits_worker(job: ImportJob) -> bool:
+    """Queued, running or preview pending: a worker still has to take or finish it."""
+    return job.status in (ImportStatus.QUEUED, ImportStatus.RUNNING) or preview_pending(job)
+
+
+def preview_refusal(job: ImportJob) -> dict[str, str] | None:
+    """``{code, message}`` when the preview refused a file (no header, wrong kind, ...), else None."""
+    refused = (job.preview or {}).get("refused")
+    return refused if isinstance(refused, dict) else None
+
+
+def files_purged(job: ImportJob) -> bool:
+    """The stored files were deleted by the retention (``import_files_purge``); the rows and sha256 stay."""
+    return any(not import_file.file for import_file in job.files.all())
+
+
+def import_job_status_label(job: ImportJob) -> str:
+    """The status as the pages show it: a pending preview is not yet waiting for a confirmation."""
+    if preview_pending(job):
+        return _("Menyiapkan pratinjau")
+    return str(job.get_status_display())
 
 
 # ---------------------------------------------------------------------------------------------------- reads
@@ -237,19 +331,29 @@ def _file_mapping(part: Mapping[str, Any]) -> dict[str, Any]:
 def import_job_preview(*, job: ImportJob, sample_size: int = PREVIEW_SAMPLE_SIZE) -> ImportJob:
     """Ask the engine for the preview and keep it on the job (and each file's header row and mapping).
 
-    A refused file (``ImportFileError``) fails the job with the engine's message and raises
-    ``ImportRefusedError``; nothing is written to the registry either way.
+    A refused file (``ImportFileError``) fails the job with the engine's message, keeps the refusal as
+    ``preview["refused"]`` and raises ``ImportRefusedError``; nothing is written to the registry either way.
+    Only a job still ``uploaded`` keeps the result: one cancelled or failed meanwhile gets no preview, so it can
+    never be rerun as an import nobody confirmed.
     """
     try:
         preview = engine.preview(job=job, sample_size=sample_size)
     except ImportFileError as exc:
-        ImportJob.objects.filter(pk=job.pk).update(
-            status=ImportStatus.FAILED, message=exc.message, finished_at=timezone.now()
+        ImportJob.objects.filter(pk=job.pk, status=ImportStatus.UPLOADED).update(
+            status=ImportStatus.FAILED,
+            message=exc.message,
+            preview={"refused": {"code": exc.code, "message": exc.message}},
+            finished_at=timezone.now(),
         )
         job.refresh_from_db()
         raise ImportRefusedError(exc.message, code=exc.code, extra={"job": job.pk}) from exc
     parts = preview_parts(preview)
     with transaction.atomic():
+        current = ImportJob.objects.select_for_update().only("status").get(pk=job.pk)
+        if current.status != ImportStatus.UPLOADED:
+            ImportJob.objects.filter(pk=job.pk).update(preview={})  # engine.preview stored it already
+            job.refresh_from_db()
+            return job
         for import_file in job.files.all():
             part = parts.get(import_file.kind)
             if part is None:
@@ -262,7 +366,9 @@ def import_job_preview(*, job: ImportJob, sample_size: int = PREVIEW_SAMPLE_SIZE
         job.rows_total = sum(int(c.get("rows", 0)) for c in counts)
         job.error_count = sum(int(c.get("rejected", 0)) for c in counts)
         job.warning_count = sum(int(c.get("warning", 0)) for c in counts)
-        job.save(update_fields=["preview", "rows_total", "error_count", "warning_count"])
+        # The preview's claim ends here: started_at is left for the import run, heartbeat_at is its last sign.
+        job.started_at, job.heartbeat_at = None, timezone.now()
+        job.save(update_fields=["preview", "rows_total", "error_count", "warning_count", "started_at", "heartbeat_at"])
     return job
 
 
@@ -274,6 +380,7 @@ def preview_parts(preview: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
     return dict(sorted(parts.items(), key=lambda item: order[item[0]]))
 
 
+@transaction.atomic
 def import_job_upload(
     *,
     actor: Any,
@@ -283,8 +390,11 @@ def import_job_upload(
     snapshot_date: dt.date,
     region: Region,
     dry_run: bool = False,
+    send: bool = True,
 ) -> ImportJob:
-    """Create the job and its preview (the web upload). Raises ``ImportRefusedError`` for a refused file."""
+    """Create the job (the web upload) and queue its preview task for when the transaction commits: the request
+    never parses the whole file. Until a worker has stored the preview the job is "preview pending"; with no
+    broker (embedded default) the task runs in-process at the commit."""
     job = import_job_create(
         actor=actor,
         source=source,
@@ -294,10 +404,19 @@ def import_job_upload(
         region=region,
         dry_run=dry_run,
     )
-    return import_job_preview(job=job)
+    _transition(
+        job=job,
+        from_status=ImportStatus.UPLOADED,
+        to_status=ImportStatus.UPLOADED,
+        send=_send_preview if send else None,
+    )
+    job.refresh_from_db()
+    return job
 
 
 # ---------------------------------------------------------------------------------------------- transitions
+
+TaskSender = Callable[[int, str], None]
 
 
 def _send(job_id: int, task_id: str) -> None:
@@ -306,26 +425,53 @@ def _send(job_id: int, task_id: str) -> None:
     import_job_run.apply_async(args=[job_id], task_id=task_id)
 
 
-def _queue(*, job: ImportJob, from_status: str, send: bool, reset: dict[str, Any] | None = None) -> bool:
-    """queued ← from_status with a conditional UPDATE; the task goes out when the transaction commits."""
+def _send_preview(job_id: int, task_id: str) -> None:
+    from households.tasks import import_job_preview
+
+    import_job_preview.apply_async(args=[job_id], task_id=task_id)
+
+
+def _transition(
+    *,
+    job: ImportJob,
+    from_status: str,
+    to_status: str,
+    send: TaskSender | None,
+    where: Q | None = None,
+    reset: dict[str, Any] | None = None,
+) -> bool:
+    """to_status ← from_status with a conditional UPDATE; the job then waits for a worker (``heartbeat_at``: since
+    when, ``started_at`` empty until one claims it) and ``send`` queues its task when the transaction commits."""
     task_id = str(uuid.uuid4())
-    updated = ImportJob.objects.filter(pk=job.pk, status=from_status).update(
-        status=ImportStatus.QUEUED, task_id=task_id, **(reset or {})
+    updated = ImportJob.objects.filter(where or Q(), pk=job.pk, status=from_status).update(
+        status=to_status, task_id=task_id, started_at=None, heartbeat_at=timezone.now(), **(reset or {})
     )
-    if updated and send:
-        transaction.on_commit(lambda: _send(job.pk, task_id))
+    if updated and send is not None:
+        transaction.on_commit(lambda: send(job.pk, task_id))
     return bool(updated)
 
 
-def import_job_confirm(*, job: ImportJob, accept_duplicate: bool = False, send: bool = True) -> ImportJob:
-    """Queue an uploaded job. A file imported before must be accepted explicitly (``accept_duplicate``)."""
+def import_job_confirm(
+    *, job: ImportJob, accept_duplicate: bool = False, send: bool = True, preview_required: bool = True
+) -> ImportJob:
+    """Queue an uploaded job once its preview is ready (the command line shows none: ``preview_required=False``).
+    A file imported before must be accepted explicitly (``accept_duplicate``)."""
     if job.status != ImportStatus.UPLOADED:
         raise DomainError(_("Impor ini tidak lagi menunggu konfirmasi."), code="not_uploaded")
+    if preview_required and preview_pending(job):
+        raise DomainError(
+            _("Pratinjau belum selesai disiapkan. Tunggu sampai pratinjau tampil, lalu mulai impor."),
+            code="preview_pending",
+        )
     if job.duplicate_of_id and not accept_duplicate:
         extra = {"duplicate_of": job.duplicate_of_id}
         raise DomainError(duplicate_message(job=job), code="duplicate_file", extra=extra)
+    ready = ~Q(preview={}) if preview_required else None
     with transaction.atomic():
-        if not _queue(job=job, from_status=ImportStatus.UPLOADED, send=send):
+        sender = _send if send else None
+        if not _transition(
+            job=job, from_status=ImportStatus.UPLOADED, to_status=ImportStatus.QUEUED, send=sender, where=ready
+        ):
             raise DomainError(_("Impor ini tidak lagi menunggu konfirmasi."), code="not_uploaded")
     job.refresh_from_db()
     return job
@@ -342,44 +488,167 @@ def import_job_cancel(*, job: ImportJob) -> ImportJob:
     return job
 
 
-def import_job_rerun(*, job: ImportJob, send: bool = True) -> ImportJob:
-    """Queue a failed job again. The engine is idempotent: the rerun gives the registry a complete import
-    without duplicates. Row errors and reviews of the failed attempt are removed first."""
+def _files_purged_error() -> DomainError:
+    message = _(
+        "Berkas impor ini sudah dihapus setelah %(days)s hari (masa simpan berkas), sehingga tidak dapat "
+        "dijalankan ulang. Unggah ulang berkasnya untuk mengimpor lagi."
+    ) % {"days": retention_days()}
+    return DomainError(message, code="files_purged")
+
+
+def import_job_rerun_refusal(*, job: ImportJob) -> DomainError | None:
+    """Why the job cannot be run again, or None when it can (the page's button and the action share it)."""
     if job.status != ImportStatus.FAILED:
-        raise DomainError(_("Hanya impor yang gagal yang dapat dijalankan ulang."), code="not_failed")
-    if not job.preview:
-        raise DomainError(
+        return DomainError(_("Hanya impor yang gagal yang dapat dijalankan ulang."), code="not_failed")
+    if preview_refusal(job) is not None:
+        return DomainError(
             _("Berkas impor ini ditolak saat pratinjau. Perbaiki berkasnya lalu unggah ulang."), code="refused_file"
         )
-    reset = {
-        "rows_done": 0,
-        "message": "",
-        "summary": {},
-        "started_at": None,
-        "finished_at": None,
-        "heartbeat_at": None,
-    }
+    if files_purged(job):
+        return _files_purged_error()
+    return None
+
+
+def import_job_rerun(*, job: ImportJob, send: bool = True) -> ImportJob:
+    """Run a failed job again.
+
+    A confirmed import is queued again: the engine is idempotent, so the rerun gives the registry a complete
+    import without duplicates (row errors and reviews of the failed attempt are removed first). A preview that
+    never finished (no worker took it, or its worker died) is queued again instead, and the user confirms it
+    as after an upload. A file refused at preview, or files deleted by the retention, cannot be rerun.
+    """
+    refusal = import_job_rerun_refusal(job=job)
+    if refusal is not None:
+        raise refusal
+    as_import = bool(preview_parts(job.preview))
+    reset: dict[str, Any] = {"rows_done": 0, "message": "", "summary": {}, "finished_at": None}
+    if not as_import:
+        reset |= {"preview": {}, "rows_total": 0, "error_count": 0, "warning_count": 0}
+    sender = (_send if as_import else _send_preview) if send else None
     with transaction.atomic():
         RowError.objects.filter(job=job).delete()
         LinkageReview.objects.filter(job=job).delete()
-        if not _queue(job=job, from_status=ImportStatus.FAILED, send=send, reset=reset):
+        to_status = ImportStatus.QUEUED if as_import else ImportStatus.UPLOADED
+        if not _transition(job=job, from_status=ImportStatus.FAILED, to_status=to_status, send=sender, reset=reset):
             raise DomainError(_("Hanya impor yang gagal yang dapat dijalankan ulang."), code="not_failed")
+        # The job row is locked now: a purge that got there first has committed (and rolls this back).
+        if ImportFile.objects.filter(job_id=job.pk, file="").exists():
+            raise _files_purged_error()
     job.refresh_from_db()
     return job
 
 
-def import_jobs_fail_stuck(*, jobs: QuerySet[ImportJob] | None = None, older_than: dt.timedelta | None = None) -> int:
-    """Mark running jobs whose heartbeat is older than the threshold (settings.IMPORT_STUCK_AFTER_SECONDS) as
-    failed: their worker died, and the engine's transaction died with it, so the registry is unchanged."""
-    threshold = older_than or dt.timedelta(seconds=settings.IMPORT_STUCK_AFTER_SECONDS)
-    now = timezone.now()
-    cutoff = now - threshold
-    stale = Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True, started_at__lt=cutoff)
+def _worker_activity_since(moment: dt.datetime) -> bool:
+    """Whether any worker did import work after ``moment`` (claimed a job or a preview, beat, finished one):
+    a job still waiting may then simply be queued behind it."""
+    busy = ImportJob.objects.exclude(WAITING).exclude(status=ImportStatus.CANCELLED)
+    return busy.filter(heartbeat_at__gte=moment).exists()
+
+
+def import_jobs_fail_stuck(
+    *,
+    jobs: QuerySet[ImportJob] | None = None,
+    older_than: dt.timedelta | None = None,
+    lost_after: dt.timedelta | None = None,
+) -> int:
+    """Fail the jobs no worker will finish; returns how many. The registry is unchanged in every case.
+
+    * Claimed, heartbeat older than ``older_than`` (settings.IMPORT_STUCK_AFTER_SECONDS): a running import (its
+      worker died, and the engine's transaction with it) or a preview being parsed.
+    * Waiting longer than ``lost_after`` (settings.IMPORT_QUEUED_LOST_AFTER_SECONDS): a queued import or a
+      preview that no worker has claimed, while no worker did any import work in that time either, so nothing
+      was ahead of it: its broker message is lost (e.g. Redis was flushed). A job queued behind a long import
+      is not: its wait only counts once that import has ended.
+
+    ``jobs`` limits the check (a page checks the jobs it shows); worker activity is always read over all jobs.
+    """
     qs = ImportJob.objects.all() if jobs is None else jobs
+    now = timezone.now()
+    cutoff = now - (older_than or dt.timedelta(seconds=settings.IMPORT_STUCK_AFTER_SECONDS))
+    stale = Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True, started_at__lt=cutoff)
     # finished_at: the last sign of life, so the duration shown is how long the worker really ran.
-    return qs.filter(stale, status=ImportStatus.RUNNING).update(
-        status=ImportStatus.FAILED, message=stuck_message(), finished_at=Coalesce("heartbeat_at", "started_at", Now())
+    last_sign = Coalesce("heartbeat_at", "started_at", Now())
+    failed = qs.filter(stale, status=ImportStatus.RUNNING).update(
+        status=ImportStatus.FAILED, message=stuck_message(), finished_at=last_sign
     )
+    failed += qs.filter(stale, PREVIEW_PENDING, started_at__isnull=False).update(
+        status=ImportStatus.FAILED, message=preview_stuck_message(), finished_at=last_sign
+    )
+
+    lost_after = lost_after or dt.timedelta(seconds=settings.IMPORT_QUEUED_LOST_AFTER_SECONDS)
+    lost_cutoff = now - lost_after
+    waited = Q(heartbeat_at__lt=lost_cutoff) | Q(heartbeat_at__isnull=True, created_at__lt=lost_cutoff)
+    lost = qs.filter(WAITING, waited)
+    if lost.exists() and not _worker_activity_since(lost_cutoff):
+        seconds = int(lost_after.total_seconds())
+        failed += lost.filter(status=ImportStatus.QUEUED).update(
+            status=ImportStatus.FAILED, message=queued_lost_message(seconds=seconds), finished_at=Now()
+        )
+        failed += lost.filter(PREVIEW_PENDING).update(
+            status=ImportStatus.FAILED, message=preview_lost_message(seconds=seconds), finished_at=Now()
+        )
+    return failed
+
+
+# ------------------------------------------------------------------------------------------------ retention
+
+
+def _purge_due(cutoff: dt.datetime) -> Q:
+    finished = Q(status__in=TERMINAL_STATUSES) & (
+        Q(finished_at__lt=cutoff) | Q(finished_at__isnull=True, created_at__lt=cutoff)
+    )
+    abandoned = Q(status=ImportStatus.UPLOADED, created_at__lt=cutoff)
+    return finished | abandoned
+
+
+def _job_files_purge(*, job_id: int, due: Q, days: int) -> bool:
+    """One job, in one transaction with its row locked (a rerun or confirmation waits, then sees the result)."""
+    with transaction.atomic():
+        job = ImportJob.objects.select_for_update().filter(due, pk=job_id).first()
+        if job is None:  # confirmed, rerun or already handled meanwhile
+            return False
+        abandoned = job.status == ImportStatus.UPLOADED
+        if abandoned:  # without its files it could never run
+            ImportJob.objects.filter(pk=job.pk).update(
+                status=ImportStatus.CANCELLED, message=abandoned_message(days=days), finished_at=timezone.now()
+            )
+        stored = list(ImportFile.objects.filter(job_id=job.pk).exclude(file=""))
+        for import_file in stored:
+            # A failure raises: nothing is marked, and the next run tries again (deleting twice is harmless).
+            import_file.file.storage.delete(import_file.file.name)
+        ImportFile.objects.filter(pk__in=[f.pk for f in stored]).update(file="")
+    return abandoned or bool(stored)
+
+
+def import_files_purge(*, now: dt.datetime | None = None) -> int:
+    """Delete the stored files of jobs finished (succeeded, failed, cancelled) more than
+    ``settings.IMPORT_FILE_RETENTION_DAYS`` days ago, and of uploads never confirmed for as long (cancelled:
+    without files they can never run); 0 days keeps every file. Returns how many jobs were purged.
+
+    The ``ImportFile`` rows stay with an empty ``file`` (their sha256 keeps duplicate detection working, their
+    name and size the history); the job page then says the files were deleted and offers no rerun. One
+    transaction per job; a job whose files cannot be deleted is logged and tried again on the next run.
+    """
+    days = retention_days()
+    if days <= 0:
+        return 0
+    due = _purge_due((now or timezone.now()) - dt.timedelta(days=days))
+    stored = ImportFile.objects.filter(job=OuterRef("pk")).exclude(file="")
+    candidates = (
+        ImportJob.objects.filter(due)
+        .annotate(has_files=Exists(stored))
+        .filter(Q(has_files=True) | Q(status=ImportStatus.UPLOADED))
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    purged = 0
+    for job_id in list(candidates):
+        try:
+            if _job_files_purge(job_id=job_id, due=due, days=days):
+                purged += 1
+        except Exception:
+            logger.exception("import job %s: stored files not deleted, trying again on the next run", job_id)
+    return purged
 
 
 # ---------------------------------------------------------------------------------------------------- running
@@ -445,6 +714,73 @@ class _Heartbeat:
             logger.warning("import heartbeat of job %s skipped", self.job_id, exc_info=True)
 
 
+class _PreviewHeartbeat(_Heartbeat):
+    """The heartbeat of a preview being parsed: ``heartbeat_at`` only (the engine's preview reports no rows)."""
+
+    def __init__(self, *, job_id: int, claimed_at: dt.datetime) -> None:
+        super().__init__(job_id=job_id, claimed_at=claimed_at, rows_total=0, extra=None)
+
+    def _beat(self) -> None:
+        try:
+            ImportJob.objects.filter(PREVIEW_PENDING, pk=self.job_id, started_at=self.claimed_at).update(
+                heartbeat_at=timezone.now()
+            )
+        except Exception:
+            logger.warning("preview heartbeat of import job %s skipped", self.job_id, exc_info=True)
+
+
+def _update_retrying(filters: Q, **values: Any) -> int:
+    try:
+        return ImportJob.objects.filter(filters).update(**values)
+    except Exception:
+        # The connection may have died with the engine (e.g. the database restarted): one retry on a new one.
+        connection.close()
+        return ImportJob.objects.filter(filters).update(**values)
+
+
+def import_job_preview_execute(*, job_id: int) -> ImportJob | None:
+    """Claim a pending preview and compute it (``import_job_preview``); returns the job, or None when there was
+    nothing to claim (claimed by another delivery, cancelled, already previewed). What the preview task runs.
+
+    Failures are data: a refused file fails the job with the engine's message; a timeout or a system error fails
+    it with a message in Bahasa Indonesia and no preview, so "Jalankan ulang" prepares the preview again.
+    """
+    claimed_at = timezone.now()
+    claimed = ImportJob.objects.filter(PREVIEW_PENDING, pk=job_id, started_at__isnull=True).update(
+        started_at=claimed_at, heartbeat_at=claimed_at
+    )
+    if not claimed:
+        return None
+    job = ImportJob.objects.select_related("source", "region", "created_by").get(pk=job_id)
+    failure = ""
+    try:
+        with _PreviewHeartbeat(job_id=job.pk, claimed_at=claimed_at):
+            import_job_preview(job=job)
+    except ImportRefusedError as exc:
+        logger.info("import job %s: file refused at preview (%s)", job.pk, exc.code)
+    except SoftTimeLimitExceeded:
+        failure = _(
+            "Pratinjau melewati batas waktu dan dihentikan; tidak ada data yang ditulis. Jalankan ulang atau bagi "
+            "berkasnya."
+        )
+    except Exception as exc:
+        logger.exception("preview of import job %s failed", job.pk)
+        failure = _("Pratinjau gagal karena kesalahan sistem; tidak ada data yang ditulis. Rincian: %(error)s") % {
+            "error": f"{type(exc).__name__}: {exc}"[:500]
+        }
+    if failure:
+        # No preview kept (the engine may have stored one before the failure): the rerun prepares it again.
+        _update_retrying(
+            Q(pk=job.pk, status=ImportStatus.UPLOADED, started_at=claimed_at),
+            status=ImportStatus.FAILED,
+            message=failure,
+            preview={},
+            finished_at=timezone.now(),
+        )
+    job.refresh_from_db()
+    return job
+
+
 def summary_dict(summary: ImportSummary) -> dict[str, Any]:
     """What the job stores: the CLI's JSON (families/persons counts) plus missing, rows read and linkage."""
 
@@ -457,6 +793,8 @@ def summary_dict(summary: ImportSummary) -> dict[str, Any]:
         "rows_read": summary.rows_read,
         "dry_run": summary.dry_run,
         "linkage": dict(summary.linkage),
+        "engine": summary.engine,
+        "rerun_of": summary.rerun_of,
     }
 
 

@@ -103,6 +103,9 @@ class ImportSummary:
     rows_read: int = 0
     dry_run: bool = False
     linkage: dict[str, int] = field(default_factory=dict)  # matched_by_nik, matched_by_name, unmatched, review
+    engine: str = ""  # fingerprint of the engine that produced it (rerun.engine_fingerprint)
+    rerun_of: int | None = None  # the identical earlier import whose result this repeats (rerun.repeat)
+    history_mark: list[int] | None = None  # history event counts after the run's writes (rerun.history_mark)
 
     def to_json_dict(self) -> dict[str, Any]:
         return {"families": self.families.as_dict(), "persons": self.persons.as_dict()}

@@ -1,13 +1,15 @@
 """Browser journey: the secretariat imports a P3KE family + person file with some bad rows.
 
-Upload → preview (detected header row, column mapping, counts of valid/warning/rejected) → confirm → the
-progress bar (htmx polling) reaches 100 % → result counts → the error report downloads as .xlsx. The import
-runs on the real Celery worker (``celery_worker``), bound to this session's e2e test database.
+Upload → "preview being prepared" until the worker has parsed the files (htmx polling swaps the preview in) →
+preview (detected header row, column mapping, counts of valid/warning/rejected) → confirm → the progress bar
+(htmx polling) reaches 100 % → result counts → the error report downloads as .xlsx. The preview and the import
+run on the real Celery worker (``celery_worker``), bound to this session's e2e test database.
 Screenshots: ``test-results/e2e-import-*.png``.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from pathlib import Path
 from typing import Any
@@ -17,11 +19,12 @@ from django.contrib.auth import get_user_model
 from openpyxl import load_workbook
 from playwright.sync_api import Page, expect
 
+from households.importing import jobs
 from households.importing.synthetic import p3ke_files_write
 from households.models import Household, ImportFile, ImportJob, ImportStatus, Person, RowError
 from tests.e2e.test_journeys import PASSWORD, assert_styled, login, shoot
 from tests.households.importing.jobs_support import sources
-from tkpk.models import Membership, Organization, OrganizationKind
+from tkpk.models import Membership, Organization, OrganizationKind, Region
 from tkpk.regions import regions_load
 from tkpk.scoping import Role
 
@@ -67,9 +70,14 @@ def test_secretariat_imports_p3ke_files_and_downloads_the_error_report(
     shoot(page, screenshot_dir, "import-1-upload")
     page.get_by_role("button", name="Unggah dan pratinjau").click()
 
-    # Preview: header row, mapping, first rows, counts over the whole file; nothing written yet.
+    # The job page: the worker prepares the preview, the page polls and swaps it in (no reload).
     expect(page.get_by_role("heading", level=1)).to_contain_text("Pratinjau impor")
     job = ImportJob.objects.get()
+    expect(page).to_have_url(f"{live_server.url}/registri/impor/{job.pk}/")
+    page.evaluate("() => { window.sameDocument = true; }")
+    expect(page.get_by_test_id("import-preview-ready")).to_be_visible(timeout=120_000)
+    assert page.evaluate("() => window.sameDocument === true")  # swapped in by htmx, not reloaded
+    # Preview: header row, mapping, first rows, counts over the whole file; nothing written yet.
     family = page.get_by_test_id("preview-family")
     expect(family).to_contain_text("Baris judul kolom terdeteksi: baris 1")
     expect(family.get_by_test_id("count-rows")).to_have_text(str(files.families))
@@ -97,12 +105,14 @@ def test_secretariat_imports_p3ke_files_and_downloads_the_error_report(
         """() => { window.seen = []; const tick = () => { const s = document.querySelector('#import-status');
           const b = document.querySelector('[data-testid=import-progress]');
           window.seen.push([s.dataset.status, b.getAttribute('aria-valuenow')]); };
-          tick(); window.recorder = setInterval(tick, 100); }"""
+          window.tick = tick; tick(); window.recorder = setInterval(tick, 100); }"""
     )
     shoot(page, screenshot_dir, "import-3-progress")
     expect(progress).to_have_attribute("aria-valuenow", "100", timeout=180_000)
     expect(page.get_by_test_id("import-status")).to_have_attribute("data-status", "succeeded", timeout=60_000)
-    seen = page.evaluate("() => { clearInterval(window.recorder); return window.seen; }")
+    # One last sample when stopping (the swap may be younger than the 100 ms tick); window.tick surviving
+    # proves that the page was never reloaded.
+    seen = page.evaluate("() => { clearInterval(window.recorder); window.tick(); return window.seen; }")
     assert seen[0][0] in ("queued", "running") and int(seen[0][1]) < 100, seen[0]
     assert seen[-1] == ["succeeded", "100"], seen[-1]
     expect(page.get_by_role("heading", name="Impor selesai")).to_be_visible()
@@ -142,4 +152,39 @@ def test_secretariat_imports_p3ke_files_and_downloads_the_error_report(
     expect(history).to_contain_text("Selesai")
     expect(history).to_contain_text(re.compile(r"Rina Impor"))
     shoot(page, screenshot_dir, "import-5-history")
+    page_problems.assert_clean()
+
+
+def test_the_preview_page_waits_for_the_worker_and_swaps_the_preview_in(
+    page: Page, live_server: Any, secretariat_user: Any, screenshot_dir: Path, page_problems: Any, tmp_path: Path
+) -> None:
+    """The pending state, made deterministic: the preview task is not sent, the test runs its body later."""
+    files = p3ke_files_write(directory=tmp_path, families=30, seed=6, messy=True, formats=("xlsx",))
+    job = jobs.import_job_upload(
+        actor=secretariat_user,
+        source="p3ke",
+        files={"family": files.family["xlsx"], "person": files.person["xlsx"]},
+        snapshot_label="P3KE 2024 Semester 2",
+        snapshot_date=dt.date(2024, 12, 31),
+        region=Region.objects.get(code="3324"),
+        send=False,
+    )
+
+    login(page, live_server.url, secretariat_user.username)
+    page.goto(f"{live_server.url}/registri/impor/{job.pk}/")
+    pending = page.get_by_test_id("import-preview-pending")
+    expect(pending).to_contain_text("Pratinjau sedang disiapkan…")
+    expect(pending.get_by_test_id("import-status-badge")).to_have_text("Menyiapkan pratinjau")
+    expect(page.get_by_role("button", name="Mulai impor")).to_have_count(0)
+    page.evaluate("() => { window.sameDocument = true; }")
+    shoot(page, screenshot_dir, "import-preview-pending")
+
+    assert jobs.import_job_preview_execute(job_id=job.pk) is not None  # what the worker would do
+
+    ready = page.get_by_test_id("import-preview-ready")
+    expect(ready).to_be_visible(timeout=30_000)
+    expect(pending).to_have_count(0)
+    expect(ready.get_by_test_id("counts-family").get_by_test_id("count-rows")).to_have_text(str(files.families))
+    expect(page.get_by_role("button", name="Mulai impor")).to_be_visible()
+    assert page.evaluate("() => window.sameDocument === true")  # swapped in by htmx polling, not reloaded
     page_problems.assert_clean()

@@ -69,7 +69,7 @@ class Command(BaseCommand):
             )
             if job.duplicate_of_id:
                 self.stderr.write(jobs.duplicate_message(job=job).removesuffix(" Lanjutkan?") + " (dilanjutkan)")
-            job = jobs.import_job_confirm(job=job, accept_duplicate=True, send=False)
+            job = jobs.import_job_confirm(job=job, accept_duplicate=True, send=False, preview_required=False)
         except DomainError as exc:
             raise CommandError(exc.message) from exc
 

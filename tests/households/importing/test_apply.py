@@ -166,6 +166,83 @@ def test_set_based_history_events_are_the_rows(secretariat: Any) -> None:
     assert household_event.objects.filter(pgh_obj_id=household.pk, pgh_label="update").count() == 1
 
 
+def _settings_now() -> tuple[str, str]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('session_replication_role'), current_setting('pgtrigger.ignore', true)")
+        role, ignored = cursor.fetchone()
+    return str(role), str(ignored or "{}")  # unset and empty both mean: nothing ignored
+
+
+def _references_hold() -> dict[str, int]:
+    """Rows whose foreign key points nowhere, per reference the apply writes (all must be 0)."""
+    checks = {
+        "household.desa": "households_household h LEFT JOIN tkpk_region r ON r.code = h.desa_id WHERE r.code IS NULL",
+        "person.household": (
+            "households_person p LEFT JOIN households_household h ON h.id = p.household_id WHERE h.id IS NULL"
+        ),
+        "household_link.household": (
+            "households_householdsourcelink l LEFT JOIN households_household h ON h.id = l.household_id "
+            "WHERE h.id IS NULL"
+        ),
+        "person_link.person": (
+            "households_personsourcelink l LEFT JOIN households_person p ON p.id = l.person_id WHERE p.id IS NULL"
+        ),
+        "person_link.snapshot": (
+            "households_personsourcelink l LEFT JOIN households_snapshot s ON s.id = l.snapshot_id "
+            "AND s.id = l.first_seen_id WHERE s.id IS NULL"
+        ),
+    }
+    found = {}
+    with connection.cursor() as cursor:
+        for name, query in checks.items():
+            cursor.execute(f"SELECT count(*) FROM {query}")
+            found[name] = cursor.fetchone()[0]
+    return found
+
+
+@pytest.mark.postgres
+def test_bulk_writes_skip_row_triggers_when_allowed_and_restore_the_settings(secretariat: Any) -> None:
+    before = _settings_now()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
+        superuser = cursor.fetchone()[0]
+        settings = apply.pg_begin_bulk_writes(cursor)
+        assert settings.row_triggers_skipped is superuser
+        assert _settings_now()[0] == ("replica" if superuser else "origin")
+        apply.pg_end_bulk_writes(cursor, settings)
+    assert _settings_now() == before
+
+    engine.run(job=make_job(secretariat, small_p3ke()))
+    assert _settings_now() == before
+    assert set(_references_hold().values()) == {0}
+
+
+@pytest.mark.postgres
+def test_a_role_that_may_not_skip_triggers_imports_the_same(secretariat: Any) -> None:
+    """Without the right to set session_replication_role the apply checks foreign keys row by row: the run
+    still succeeds (the refused SET does not abort its transaction) and writes the same registry."""
+    role = f"tkpk_import_test_{os.getpid()}"  # rolled back with the test's transaction
+    job = make_job(secretariat, small_p3ke())
+    with connection.cursor() as cursor:
+        cursor.execute(f"CREATE ROLE {role} NOSUPERUSER NOLOGIN")
+        cursor.execute(f"GRANT ALL ON ALL TABLES IN SCHEMA public TO {role}")
+        cursor.execute(f"GRANT ALL ON ALL SEQUENCES IN SCHEMA public TO {role}")
+        cursor.execute(f"GRANT ALL ON ALL FUNCTIONS IN SCHEMA public TO {role}")
+        cursor.execute(f"SET ROLE {role}")
+        try:
+            settings = apply.pg_begin_bulk_writes(cursor)
+            assert not settings.row_triggers_skipped
+            apply.pg_end_bulk_writes(cursor, settings)
+            summary = engine.run(job=job)
+            cursor.execute("SELECT current_setting('session_replication_role')")
+            assert cursor.fetchone()[0] == "origin"
+        finally:
+            cursor.execute("RESET ROLE")
+    assert summary.families.created == 3 and summary.persons.created == 7
+    assert registry_counts()["persons"] == 7
+    assert set(_references_hold().values()) == {0}
+
+
 @pytest.mark.postgres
 def test_staging_tables_are_gone_after_the_run(secretariat: Any) -> None:
     engine.run(job=make_job(secretariat, small_p3ke()))

@@ -195,6 +195,8 @@ def test_a_refused_file_fails_the_job_with_the_engines_message(user: Any, files:
     assert job.status == ImportStatus.FAILED
     assert job.message == caught.value.message != ""
     assert caught.value.extra["job"] == job.pk
+    assert jobs.preview_refusal(job) == {"code": caught.value.code, "message": job.message}
+    assert jobs.preview_parts(job.preview) == {}
     assert not Household.objects.exists()
     with pytest.raises(DomainError) as rerun:
         jobs.import_job_rerun(job=job)
@@ -289,7 +291,7 @@ def test_dry_run_computes_the_counts_and_writes_nothing(user: Any, files: Any) -
 
 def test_a_file_refused_during_the_run_fails_the_job_and_writes_nothing(user: Any, files: Any, tmp_path: Path) -> None:
     job = create(user, files, files={"family": refused_csv(tmp_path), "person": files.person["xlsx"]})
-    job = jobs.import_job_confirm(job=job, send=False)  # no preview: as the command line does
+    job = jobs.import_job_confirm(job=job, send=False, preview_required=False)  # no preview: as the command line
 
     job = jobs.import_job_execute(job_id=job.pk)
 
@@ -397,30 +399,50 @@ def post_upload(client: Any, data: dict[str, Any]) -> Any:
                                                   "region": "3324", **data})  # fmt: skip
 
 
-def test_upload_page_creates_the_job_and_shows_the_preview(user: Any, client: Any) -> None:
+def test_upload_page_creates_the_job_and_shows_the_preview(
+    user: Any, client: Any, django_capture_on_commit_callbacks: Any
+) -> None:
     client.force_login(user)
-    with (FIXTURES / "dtks.xlsx").open("rb") as handle:
-        response = post_upload(client, {"source": "dtks", "single_file": handle, "dry_run": "on"})
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        with (FIXTURES / "dtks.xlsx").open("rb") as handle:
+            response = post_upload(client, {"source": "dtks", "single_file": handle, "dry_run": "on"})
 
     job = ImportJob.objects.get()
     assert response.status_code == 302 and response["Location"] == f"/registri/impor/{job.pk}/"
     assert (job.source_id, job.dry_run, job.status) == ("dtks", True, ImportStatus.UPLOADED)
+    assert len(callbacks) == 1 and job.task_id  # the preview task leaves when the upload commits
+    # Until a worker has parsed the file, the job page says so and polls (the request parsed nothing).
+    page = client.get(response["Location"]).content.decode()
+    assert "Pratinjau sedang disiapkan…" in page and "Menyiapkan pratinjau" in page
+    assert f'hx-get="/registri/impor/{job.pk}/progres/"' in page and 'hx-trigger="every 1s"' in page
+    assert 'data-testid="preview-dtks"' not in page and 'data-testid="confirm-form"' not in page
+
+    assert jobs.import_job_preview_execute(job_id=job.pk) is not None  # what the preview task runs
+
+    partial = client.get(f"/registri/impor/{job.pk}/progres/").content.decode()
+    assert 'data-testid="preview-dtks"' in partial and "IDDTKS" in partial and "hx-trigger" not in partial
     page = client.get(response["Location"]).content.decode()
     assert "Pratinjau impor" in page and 'data-testid="preview-dtks"' in page and "IDDTKS" in page
-    assert "Mulai uji coba" in page
+    assert "Mulai uji coba" in page and "Pratinjau sedang disiapkan" not in page
 
 
 def test_upload_of_a_refused_file_shows_the_engines_message(user: Any, client: Any, tmp_path: Path) -> None:
     client.force_login(user)
     with refused_csv(tmp_path).open("rb") as handle:
         response = post_upload(client, {"source": "dtsen", "single_file": handle})
-
-    assert response.status_code == 200
     job = ImportJob.objects.get()
+    assert response.status_code == 302 and response["Location"] == f"/registri/impor/{job.pk}/"
+
+    jobs.import_job_preview_execute(job_id=job.pk)  # the preview task refuses the file
+
+    job.refresh_from_db()
     assert job.status == ImportStatus.FAILED
-    body = html.unescape(response.content.decode())
-    assert "Berkas ditolak; tidak ada data yang ditulis." in body
-    assert job.message in body
+    for url in (response["Location"], f"/registri/impor/{job.pk}/progres/"):  # page, and the polled partial
+        body = html.unescape(client.get(url).content.decode())
+        assert "Berkas ditolak; tidak ada data yang ditulis." in body
+        assert job.message in body
+        assert "Perbaiki berkasnya lalu unggah ulang." in body and "/registri/impor/unggah/" in body
+        assert "Jalankan ulang</button>" not in body and "hx-trigger" not in body
     assert not Household.objects.exists()
 
 
@@ -518,9 +540,10 @@ def test_tasks_are_thin_and_the_stuck_check_is_scheduled(user: Any, files: Any, 
     )
     assert tasks.import_jobs_fail_stuck() == 1
 
-    run_task = celery_app.tasks["households.tasks.import_job_run"]
-    assert run_task.acks_late and run_task.reject_on_worker_lost
-    assert run_task.time_limit and run_task.soft_time_limit and run_task.soft_time_limit < run_task.time_limit
-    assert run_task.time_limit <= settings.CELERY_TASK_TIME_LIMIT  # below the broker's visibility timeout
+    for name in ("households.tasks.import_job_run", "households.tasks.import_job_preview"):
+        task = celery_app.tasks[name]
+        assert task.acks_late and task.reject_on_worker_lost
+        assert task.time_limit and task.soft_time_limit and task.soft_time_limit < task.time_limit
+        assert task.time_limit <= settings.CELERY_TASK_TIME_LIMIT  # below the broker's visibility timeout
     scheduled = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
-    assert "households.tasks.import_jobs_fail_stuck" in scheduled
+    assert {"households.tasks.import_jobs_fail_stuck", "households.tasks.import_files_purge"} <= scheduled

@@ -1,4 +1,5 @@
-"""Imports through the real Celery worker on Redis: the web flow end to end, and a worker killed mid-import.
+"""Imports through the real Celery worker on Redis: the web flow end to end (the preview is a task too), a refused
+file, a lost queue message, the retention of uploaded files, and a worker killed mid-import.
 
 PostgreSQL pass only (``celery_worker`` marker). The session worker (tests/conftest.py) runs the web flow; the
 kill test starts its own worker on its own queue so that killing it leaves the session worker alone.
@@ -6,6 +7,8 @@ kill test starts its own worker on its own queue so that killing it leaves the s
 
 from __future__ import annotations
 
+import datetime as dt
+import html
 import os
 import signal
 import subprocess
@@ -18,6 +21,7 @@ from typing import Any
 import pytest
 from django.db import connection
 from django.test import Client
+from django.utils import timezone
 from openpyxl import load_workbook
 
 from households.importing import jobs
@@ -38,6 +42,8 @@ from tests.households.importing.jobs_support import (
     SNAPSHOT_DATE,
     kendal,
     messy_files,
+    p3ke_paths,
+    refused_csv,
     secretariat,
     sources,
     wait_for,
@@ -87,6 +93,16 @@ def upload(client: Client, files: Any, fmt: str = "xlsx", **extra: str) -> Any:
         )
 
 
+def wait_preview(job_id: int, timeout: float = 120) -> ImportJob:
+    """The worker has finished the job's preview (stored it, or failed the job)."""
+
+    def done() -> ImportJob | None:
+        job = ImportJob.objects.get(pk=job_id)
+        return None if jobs.preview_pending(job) else job
+
+    return wait_for(done, timeout=timeout, what=f"the preview of import job {job_id}")
+
+
 def test_web_flow_upload_preview_confirm_runs_on_the_worker(
     world: Any, client: Client, tmp_path: Path, celery_worker_process: CeleryWorker
 ) -> None:
@@ -97,6 +113,11 @@ def test_web_flow_upload_preview_confirm_runs_on_the_worker(
     assert response.status_code == 302, response.content.decode()[:2000]
     job = ImportJob.objects.get()
     assert response["Location"] == f"/registri/impor/{job.pk}/"
+    # The worker parses the files (the upload request did not); meanwhile the page polls for the preview.
+    job = wait_preview(job.pk)
+    assert job.status == ImportStatus.UPLOADED, f"{job.message}\n{celery_worker_process.log_tail()}"
+    partial = client.get(f"/registri/impor/{job.pk}/progres/").content.decode()
+    assert 'data-testid="preview-family"' in partial and "hx-trigger" not in partial
     preview = client.get(response["Location"])
     assert preview.status_code == 200
     assert "Pratinjau impor" in preview.content.decode()
@@ -128,6 +149,91 @@ def test_web_flow_upload_preview_confirm_runs_on_the_worker(
     rows = list(workbook.worksheets[0].iter_rows(values_only=True))
     workbook.close()
     assert len(rows) - 1 == RowError.objects.filter(job=job).count() > 0
+
+
+def test_a_refused_file_fails_on_the_worker_and_the_job_page_says_why(
+    world: Any, client: Client, tmp_path: Path, celery_worker_process: CeleryWorker
+) -> None:
+    client.force_login(world)
+    with refused_csv(tmp_path).open("rb") as handle:
+        response = client.post(
+            "/registri/impor/unggah/",
+            {"source": "dtsen", "single_file": handle, "snapshot_label": "DTSEN salah", "snapshot_date": "2024-06-30",
+             "region": "3324"},
+        )  # fmt: skip
+    assert response.status_code == 302
+
+    job = wait_terminal(ImportJob.objects.get().pk, timeout=120)
+
+    assert job.status == ImportStatus.FAILED, celery_worker_process.log_tail()
+    assert jobs.preview_refusal(job) is not None and job.message
+    body = html.unescape(client.get(response["Location"]).content.decode())
+    assert "Berkas ditolak; tidak ada data yang ditulis." in body and job.message in body
+    assert not Household.objects.exists() and not RowError.objects.exists()
+
+
+def test_a_lost_queue_message_fails_the_job_and_the_rerun_completes(
+    world: Any, client: Client, tmp_path: Path, settings: Any, celery_worker_process: CeleryWorker
+) -> None:
+    files = messy_files(tmp_path, families=20, seed=5)
+    client.force_login(world)
+    assert upload(client, files).status_code == 302
+    job = wait_preview(ImportJob.objects.get().pk)
+    assert jobs.preview_parts(job.preview), job.message
+
+    # The confirmation's message goes to a queue no worker consumes, which is then emptied: as if Redis had
+    # been flushed between the confirmation and any worker picking it up.
+    lost_queue = f"{celery_worker_process.queue}.lost"
+    default_queue = celery_app.conf.task_default_queue
+    celery_app.conf.task_default_queue = lost_queue
+    try:
+        assert client.post(f"/registri/impor/{job.pk}/konfirmasi/").status_code == 302
+    finally:
+        celery_app.conf.task_default_queue = default_queue
+    with celery_app.connection_for_write() as conn:
+        assert conn.default_channel.queue_purge(lost_queue) == 1
+    assert ImportJob.objects.get(pk=job.pk).status == ImportStatus.QUEUED
+
+    settings.IMPORT_QUEUED_LOST_AFTER_SECONDS = 2  # the check runs when the page polls (and from beat)
+    time.sleep(3)
+    status = html.unescape(client.get(f"/registri/impor/{job.pk}/progres/").content.decode())
+
+    job.refresh_from_db()
+    assert job.status == ImportStatus.FAILED
+    assert "Tidak ada pekerja latar yang mengambil impor ini selama 2 detik" in job.message
+    assert job.message in status and "Jalankan ulang</button>" in status
+    assert not Household.objects.exists()
+
+    assert client.post(f"/registri/impor/{job.pk}/ulang/").status_code == 302
+    job = wait_terminal(job.pk, timeout=180)
+    assert job.status == ImportStatus.SUCCEEDED, f"{job.message}\n{celery_worker_process.log_tail()}"
+    assert job.summary["families"]["created"] == Household.objects.count() > 0
+
+
+def test_the_purge_task_deletes_old_files_on_the_worker(
+    world: Any, tmp_path: Path, celery_worker_process: CeleryWorker
+) -> None:
+    from households import tasks
+
+    files = messy_files(tmp_path, families=10, seed=3)
+    job = jobs.import_job_create(
+        actor=world,
+        source="p3ke",
+        files=p3ke_paths(files),
+        snapshot_label="P3KE lama",
+        snapshot_date=SNAPSHOT_DATE,
+        region=kendal(),
+    )
+    long_ago = timezone.now() - dt.timedelta(days=45)
+    ImportJob.objects.filter(pk=job.pk).update(status=ImportStatus.SUCCEEDED, finished_at=long_ago)
+    paths = [Path(f.file.path) for f in job.files.all()]
+    assert all(path.exists() for path in paths)
+
+    tasks.import_files_purge.delay()
+
+    wait_for(lambda: not ImportFile.objects.filter(job=job).exclude(file="").exists(), timeout=60, what="the purge")
+    assert not any(path.exists() for path in paths)
+    assert ImportFile.objects.filter(job=job).exclude(sha256="").count() == 2
 
 
 # ------------------------------------------------------------------------------------------ killed worker
@@ -176,7 +282,7 @@ def test_a_worker_killed_mid_import_leaves_nothing_partial_and_the_rerun_complet
         PersonFactory(household=HouseholdFactory())
     before = registry_counts()
     files = p3ke_files_write(directory=tmp_path, families=KILL_FAMILIES, seed=21, formats=("csv",))
-    job = jobs.import_job_upload(
+    job = jobs.import_job_create(
         actor=world,
         source="p3ke",
         files={"family": files.family["csv"], "person": files.person["csv"]},
@@ -184,6 +290,7 @@ def test_a_worker_killed_mid_import_leaves_nothing_partial_and_the_rerun_complet
         snapshot_date=SNAPSHOT_DATE,
         region=kendal(),
     )
+    job = jobs.import_job_preview(job=job)  # in this process: the session worker stays out of it
 
     queue = f"{celery_worker_process.queue}.kill"
     worker = start_worker(queue, celery_worker_process.database_name, tmp_path / "kill-worker.log")
