@@ -341,7 +341,7 @@ def run(*, job: ImportJob, progress: ProgressCallback | None = None) -> ImportSu
     if earlier is not None:  # the very same files on an unchanged registry: the earlier result, nothing read
         summary = rerun.repeat(job=job, earlier=earlier)
         summary.engine, summary.rerun_of = rerun.engine_fingerprint(), earlier.pk
-        summary.history_mark = rerun.history_mark()
+        summary.history_mark = rerun.history_mark(job.source_id)
         if progress is not None and summary.rows_read:
             progress(summary.rows_read, summary.rows_read)
         return summary
@@ -480,7 +480,7 @@ def _run_postgres(state: _Run) -> None:
                 with _timed(job, "linkage"):
                     linkage.pg_link(ctx, second, state.summary, job=job)
             apply.pg_end_bulk_writes(cursor, bulk_settings)
-            state.summary.history_mark = rerun.history_mark()
+            state.summary.history_mark = rerun.history_mark(job.source_id)
             if job.dry_run:
                 transaction.set_rollback(True)
             else:

@@ -795,6 +795,7 @@ def summary_dict(summary: ImportSummary) -> dict[str, Any]:
         "linkage": dict(summary.linkage),
         "engine": summary.engine,
         "rerun_of": summary.rerun_of,
+        "history_mark": summary.history_mark,
     }
 
 

@@ -25,7 +25,15 @@ from django.conf import settings
 from django.db import connection
 
 from households.importing.types import Counts, ImportSummary
-from households.models import ImportFile, ImportJob, ImportStatus, RowError, Snapshot
+from households.models import (
+    HouseholdSourceLink,
+    ImportFile,
+    ImportJob,
+    ImportStatus,
+    PersonSourceLink,
+    RowError,
+    Snapshot,
+)
 
 SOURCES = frozenset({"p3ke"})
 ENGINE_KEY = "engine"
@@ -47,16 +55,18 @@ def _files(job: ImportJob) -> dict[str, str]:
     return dict(ImportFile.objects.filter(job=job).values_list("kind", "sha256"))
 
 
-def history_mark() -> list[int]:
-    """How many history events households and persons have: any committed change since makes it differ.
+def history_mark(source_id: str) -> list[int]:
+    """How many history events households and persons have, and how many links the source has: any
+    committed change since makes it differ (links have no history of their own; an admin deleting one
+    changes their count).
 
     Counted inside the import's transaction after its writes (so they are included). A count, not the newest
     event id or time: a change committed by another session after the import started has an older id and
     time than the import's own events but still adds to the count.
     """
-    mark = []
-    for name in ("HouseholdEvent", "PersonEvent"):
-        mark.append(apps.get_model("households", name).objects.count())
+    mark = [apps.get_model("households", name).objects.count() for name in ("HouseholdEvent", "PersonEvent")]
+    for link in (HouseholdSourceLink, PersonSourceLink):
+        mark.append(link.objects.filter(source_id=source_id).count())
     return mark
 
 
@@ -88,7 +98,7 @@ def identical_earlier_import(job: ImportJob) -> ImportJob | None:
         return None
     if job.snapshot_id is None and (snapshot is None or snapshot.pk != latest.snapshot_id):
         return None
-    if (latest.summary or {}).get(HISTORY_KEY) != history_mark():
+    if (latest.summary or {}).get(HISTORY_KEY) != history_mark(job.source_id):
         return None
     return latest
 
