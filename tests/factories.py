@@ -24,6 +24,15 @@ from factory.django import DjangoModelFactory
 from csr.models import Allocation
 from households import choices
 from households.models import Household, HouseholdSourceLink, Person, PersonSourceLink, Snapshot, Source
+from programs.models import (
+    AssistanceKind,
+    EntryChannel,
+    Intervention,
+    InterventionStatus,
+    Program,
+    ProgramCluster,
+    ProgramStrategy,
+)
 from tkpk.identifiers import normalize_region_code
 from tkpk.models import CompanySector, Membership, Organization, OrganizationKind, Region
 from tkpk.regions import RegionLoadResult, regions_load
@@ -274,3 +283,55 @@ class AllocationFactory(DjangoModelFactory):
     organization = factory.SubFactory(OrganizationFactory, company=True)
     household = factory.SubFactory(HouseholdFactory)
     note = ""
+
+
+# ------------------------------------------------------------------------------------------- programs
+
+
+def reference(model: type[Any], code: str) -> Any:
+    """A seeded code-list row (get_or_create survives a flush by a transactional test)."""
+    return model.objects.get_or_create(code=code, defaults={"name": code})[0]
+
+
+class ProgramFactory(DjangoModelFactory):
+    """An APBD program of an OPD in Kendal for the current year, open all year, once per household."""
+
+    class Meta:
+        model = Program
+        skip_postgeneration_save = True
+
+    organization = factory.SubFactory(OrganizationFactory, opd=True)
+    region = factory.LazyAttribute(lambda p: p.organization.region)
+    code = factory.Sequence(lambda n: f"prog-{n}")
+    name = factory.Sequence(lambda n: f"Program Uji {n}")
+    year = factory.LazyFunction(lambda: dt.date.today().year)
+    cluster = factory.LazyFunction(lambda: reference(ProgramCluster, "klaster-1"))
+    strategy = factory.LazyFunction(lambda: reference(ProgramStrategy, "kurangi-beban"))
+    assistance_kind = factory.LazyFunction(lambda: reference(AssistanceKind, "pangan"))
+    funding_source = "apbd"
+    budget = 100_000_000
+    unit_value = 500_000
+    target_households = 200
+    starts_on = factory.LazyAttribute(lambda p: dt.date(p.year, 1, 1))
+    ends_on = factory.LazyAttribute(lambda p: dt.date(p.year, 12, 31))
+    once_per_year = True
+
+    @factory.post_generation
+    def target_regions(self, create: bool, extracted: Any, **kwargs: Any) -> None:
+        if create and extracted:
+            self.target_regions.set(extracted)
+
+
+class InterventionFactory(DjangoModelFactory):
+    """A delivered intervention (save() fills the denormalised codes, year and organization)."""
+
+    class Meta:
+        model = Intervention
+
+    program = factory.SubFactory(ProgramFactory)
+    household = factory.SubFactory(HouseholdFactory)
+    delivered_on = factory.LazyAttribute(lambda i: min(dt.date.today(), i.program.ends_on))
+    value = 500_000
+    quantity = 1
+    status = InterventionStatus.DELIVERED
+    channel = EntryChannel.FORM

@@ -44,6 +44,12 @@ class Cap:
     DASHBOARD_VIEW = "dashboard.view"
     API = "api.access"
     IMPORT = "registry.import"
+    PROGRAM_VIEW = "programs.view"
+    # Create and edit programs: the secretariat for any organization of its region, others for their own.
+    PROGRAM_MANAGE = "programs.manage"
+    INTERVENTION_LOG = "programs.log_intervention"
+    ACTIVITY_REPORT_SUBMIT = "programs.report_submit"
+    ACTIVITY_REPORT_REVIEW = "programs.report_review"
 
 
 ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
@@ -57,13 +63,36 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
             Cap.DASHBOARD_VIEW,
             Cap.API,
             Cap.IMPORT,
+            Cap.PROGRAM_VIEW,
+            Cap.PROGRAM_MANAGE,
+            Cap.INTERVENTION_LOG,
+            Cap.ACTIVITY_REPORT_REVIEW,
         }
     ),
-    Role.OPD_OFFICER: frozenset({Cap.REGISTRY_VIEW, Cap.DASHBOARD_VIEW, Cap.API}),
+    Role.OPD_OFFICER: frozenset(
+        {
+            Cap.REGISTRY_VIEW,
+            Cap.DASHBOARD_VIEW,
+            Cap.API,
+            Cap.PROGRAM_VIEW,
+            Cap.PROGRAM_MANAGE,
+            Cap.INTERVENTION_LOG,
+            Cap.ACTIVITY_REPORT_SUBMIT,
+        }
+    ),
     # Partners see only households allocated to them (row scope), never a full NIK or No KK.
-    Role.PARTNER: frozenset({Cap.REGISTRY_VIEW, Cap.API}),
-    # Leadership reads aggregates only: no by-name registry.
-    Role.LEADERSHIP: frozenset({Cap.DASHBOARD_VIEW}),
+    Role.PARTNER: frozenset(
+        {
+            Cap.REGISTRY_VIEW,
+            Cap.API,
+            Cap.PROGRAM_VIEW,
+            Cap.PROGRAM_MANAGE,
+            Cap.INTERVENTION_LOG,
+            Cap.ACTIVITY_REPORT_SUBMIT,
+        }
+    ),
+    # Leadership reads aggregates only: no by-name registry; programs and their realisation read-only.
+    Role.LEADERSHIP: frozenset({Cap.DASHBOARD_VIEW, Cap.PROGRAM_VIEW}),
 }
 
 

@@ -1,0 +1,193 @@
+"""Reads of programs and interventions. Every one starts from ``for_user`` (or ``for_aggregates``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Count, DecimalField, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
+from django.shortcuts import get_object_or_404
+
+from households.models import Household
+from programs.models import Intervention, InterventionStatus, Program
+from tkpk.models import Region
+
+# Realisation counts what was delivered: planned and cancelled records do not count.
+REALISED = Q(status=InterventionStatus.DELIVERED)
+
+
+@dataclass(frozen=True)
+class ProgramFilters:
+    year: int | None = None
+    organization_id: int | None = None
+    cluster_id: int | None = None
+    strategy_id: int | None = None
+    assistance_kind_id: int | None = None
+    funding_source: str = ""
+    query: str = ""
+
+
+def _realisation_subqueries() -> dict[str, Any]:
+    """Households reached and value realised per program, as correlated subqueries (no N+1, no join
+    fan-out with the target-region M2M)."""
+    delivered = Intervention.objects.filter(program=OuterRef("pk"), status=InterventionStatus.DELIVERED)
+    reached = delivered.order_by().values("program").annotate(n=Count("household_id", distinct=True)).values("n")
+    realised = delivered.order_by().values("program").annotate(v=Sum("value")).values("v")
+    return {
+        "reached": Coalesce(Subquery(reached, output_field=IntegerField()), Value(0)),
+        "realised_value": Coalesce(
+            Subquery(realised, output_field=DecimalField(max_digits=18, decimal_places=0)), Value(Decimal(0))
+        ),
+    }
+
+
+def program_list(*, user: Any, filters: ProgramFilters | None = None) -> QuerySet[Program]:
+    """Programs the user may see, with realisation (households reached, value realised) annotated."""
+    filters = filters or ProgramFilters()
+    qs = Program.objects.for_user(user).select_related(
+        "organization", "cluster", "strategy", "assistance_kind", "region"
+    )
+    if filters.year:
+        qs = qs.filter(year=filters.year)
+    if filters.organization_id:
+        qs = qs.filter(organization_id=filters.organization_id)
+    if filters.cluster_id:
+        qs = qs.filter(cluster_id=filters.cluster_id)
+    if filters.strategy_id:
+        qs = qs.filter(strategy_id=filters.strategy_id)
+    if filters.assistance_kind_id:
+        qs = qs.filter(assistance_kind_id=filters.assistance_kind_id)
+    if filters.funding_source:
+        qs = qs.filter(funding_source=filters.funding_source)
+    if filters.query:
+        qs = qs.filter(Q(name__icontains=filters.query) | Q(code__icontains=filters.query))
+    return qs.annotate(**_realisation_subqueries()).order_by("-year", "organization__name", "code")
+
+
+def program_get(*, user: Any, pk: int) -> Program:
+    qs = Program.objects.for_user(user).select_related("organization", "cluster", "strategy", "assistance_kind")
+    program: Program = get_object_or_404(qs.annotate(**_realisation_subqueries()), pk=pk)
+    return program
+
+
+@dataclass(frozen=True)
+class KecamatanRealisation:
+    code: str
+    name: str
+    households: int
+    value: Decimal
+    interventions: int
+
+
+def program_realisation_by_kecamatan(*, program: Program) -> list[KecamatanRealisation]:
+    """Delivered households and value per kecamatan of one program (one aggregate query)."""
+    rows = (
+        Intervention.objects.filter(program=program, status=InterventionStatus.DELIVERED)
+        .order_by()
+        .values("kecamatan_code")
+        .annotate(households=Count("household_id", distinct=True), value=Sum("value"), n=Count("id"))
+        .order_by("kecamatan_code")
+    )
+    names = dict(Region.objects.filter(code__in=[r["kecamatan_code"] for r in rows]).values_list("code", "name"))
+    return [
+        KecamatanRealisation(
+            code=r["kecamatan_code"],
+            name=names.get(r["kecamatan_code"], r["kecamatan_code"]),
+            households=r["households"],
+            value=r["value"] or Decimal(0),
+            interventions=r["n"],
+        )
+        for r in rows
+    ]
+
+
+def program_interventions(
+    *, user: Any, program: Program, status: str = "", desa: str = "", query: str = ""
+) -> QuerySet[Intervention]:
+    """The program's interventions the user may see, newest first, with what a list row shows."""
+    qs = (
+        Intervention.objects.for_user(user)
+        .filter(program=program)
+        .select_related("household", "household__desa", "entered_by")
+    )
+    if status:
+        qs = qs.filter(status=status)
+    if desa:
+        qs = qs.filter(desa_id__startswith=desa)
+    if query:
+        qs = qs.filter(household__head_name__icontains=query)
+    return qs.order_by("-delivered_on", "-id")
+
+
+def household_deliveries(*, user: Any, household: Household, year: int | None = None) -> QuerySet[Intervention]:
+    """Everything a household the user may see received, from any program and owner: officers must see
+    overlap with other agencies' and partners' programs before they deliver."""
+    if not Household.objects.for_user(user).filter(pk=household.pk).exists():
+        return Intervention.objects.none()
+    qs = Intervention.objects.filter(household=household).select_related(
+        "program", "program__organization", "program__assistance_kind"
+    )
+    if year:
+        qs = qs.filter(period_year=year)
+    return qs.order_by("-delivered_on", "-id")
+
+
+@dataclass(frozen=True)
+class OverviewRow:
+    key: str
+    label: str
+    programs: int
+    target_households: int
+    reached: int
+    budget: Decimal
+    realised_value: Decimal
+
+
+OVERVIEW_DIMENSIONS = {
+    "cluster": ("cluster_id", "cluster__name"),
+    "strategy": ("strategy_id", "strategy__name"),
+    "organization": ("organization_id", "organization__name"),
+    "funding_source": ("funding_source", "funding_source"),
+    "assistance_kind": ("assistance_kind_id", "assistance_kind__name"),
+}
+
+
+def program_overview(*, user: Any, year: int, dimension: str) -> list[OverviewRow]:
+    """Programs of the user's area grouped by one dimension: count, target, reached, budget, realised.
+
+    Households reached are counted distinct within each group (a household helped by two programs of the
+    same cluster counts once for that cluster)."""
+    key_field, label_field = OVERVIEW_DIMENSIONS[dimension]
+    programs = Program.objects.for_aggregates(user).filter(year=year)
+    program_rows = (
+        programs.order_by()
+        .values(key_field, label_field)
+        .annotate(n=Count("id"), target=Sum("target_households"), budget=Sum("budget"))
+    )
+    delivered = (
+        Intervention.objects.filter(program__in=programs.values("pk"), status=InterventionStatus.DELIVERED)
+        .order_by()
+        .values(f"program__{key_field}")
+        .annotate(reached=Count("household_id", distinct=True), value=Sum("value"))
+    )
+    reached = {r[f"program__{key_field}"]: r for r in delivered}
+    labels = dict(programs.model._meta.get_field("funding_source").choices or [])  # type: ignore[arg-type]
+    result = []
+    for row in program_rows:
+        key = row[key_field]
+        label = str(labels.get(key, key)) if dimension == "funding_source" else str(row[label_field])
+        realised = reached.get(key, {})
+        result.append(
+            OverviewRow(
+                key=str(key),
+                label=label,
+                programs=row["n"],
+                target_households=row["target"] or 0,
+                reached=realised.get("reached", 0),
+                budget=row["budget"] or Decimal(0),
+                realised_value=realised.get("value") or Decimal(0),
+            )
+        )
+    return sorted(result, key=lambda r: r.label)
