@@ -429,12 +429,12 @@ class ActivityReport(models.Model):
     def __str__(self) -> str:
         return f"{self.organization} {self.period_label}"
 
-    @property
-    def period_label(self) -> str:
-        kind = _("Semester") if self.period_kind == PeriodKind.SEMESTER else _("Triwulan")
-        return f"{kind} {self.period_number} {self.period_year}"
-
     def save(self, *args: object, **kwargs: object) -> None:
         if self.organization_id and not self.region_id:
             self.region_id = Organization.objects.values_list("region_id", flat=True).get(pk=self.organization_id)
         super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+    @property
+    def period_label(self) -> str:
+        kind = _("Semester") if self.period_kind == PeriodKind.SEMESTER else _("Triwulan")
+        return f"{kind} {self.period_number} {self.period_year}"
