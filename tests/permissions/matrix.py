@@ -52,11 +52,36 @@ ROLE_CAPS: dict[str, frozenset[str]] = {
             Cap.DASHBOARD_VIEW,
             Cap.API,
             Cap.IMPORT,
+            Cap.PROGRAM_VIEW,
+            Cap.PROGRAM_MANAGE,
+            Cap.INTERVENTION_LOG,
+            Cap.ACTIVITY_REPORT_REVIEW,
         }
     ),
-    Role.OPD_OFFICER: frozenset({Cap.REGISTRY_VIEW, Cap.DASHBOARD_VIEW, Cap.API}),
-    Role.PARTNER: frozenset({Cap.REGISTRY_VIEW, Cap.API}),
-    Role.LEADERSHIP: frozenset({Cap.DASHBOARD_VIEW}),
+    Role.OPD_OFFICER: frozenset(
+        {
+            Cap.REGISTRY_VIEW,
+            Cap.DASHBOARD_VIEW,
+            Cap.API,
+            Cap.PROGRAM_VIEW,
+            Cap.PROGRAM_MANAGE,
+            Cap.INTERVENTION_LOG,
+            Cap.ACTIVITY_REPORT_SUBMIT,
+        }
+    ),
+    # Partners see only households allocated to them (row scope), never a full NIK or No KK.
+    Role.PARTNER: frozenset(
+        {
+            Cap.REGISTRY_VIEW,
+            Cap.API,
+            Cap.PROGRAM_VIEW,
+            Cap.PROGRAM_MANAGE,
+            Cap.INTERVENTION_LOG,
+            Cap.ACTIVITY_REPORT_SUBMIT,
+        }
+    ),
+    # Leadership reads aggregates only: no by-name registry; programs and their realisation read-only.
+    Role.LEADERSHIP: frozenset({Cap.DASHBOARD_VIEW, Cap.PROGRAM_VIEW}),
 }
 
 
