@@ -11,7 +11,7 @@ from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 
 from households.models import Household
-from programs.models import Intervention, InterventionStatus, Program
+from programs.models import FundingSource, Intervention, InterventionStatus, Program
 from tkpk.models import Region
 
 # Realisation counts what was delivered: planned and cancelled records do not count.
@@ -173,7 +173,7 @@ def program_overview(*, user: Any, year: int, dimension: str) -> list[OverviewRo
         .annotate(reached=Count("household_id", distinct=True), value=Sum("value"))
     )
     reached = {r[f"program__{key_field}"]: r for r in delivered}
-    labels = dict(programs.model._meta.get_field("funding_source").choices or [])  # type: ignore[arg-type]
+    labels = dict(FundingSource.choices)
     result = []
     for row in program_rows:
         key = row[key_field]
