@@ -407,6 +407,10 @@ class ActivityReport(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
     )
+    figures_updated_at = models.DateTimeField(_("angka diperbarui"), null=True, blank=True)
+    # Every status change in order: {"status", "at" (ISO), "by" (user id), "by_name", "note"}; the detail
+    # page's timeline (kept on the row so it reads the same on SQLite, where pghistory has no triggers).
+    status_log = models.JSONField(_("riwayat status"), default=list, blank=True, editable=False)
     created_at = models.DateTimeField(_("dibuat"), auto_now_add=True)
     updated_at = models.DateTimeField(_("diperbarui"), auto_now=True)
 
