@@ -252,6 +252,11 @@ IMPORT_MAX_UPLOAD_BYTES = env.int("IMPORT_MAX_UPLOAD_BYTES", default=300 * 1024 
 # (households/importing/rerun.py).
 IMPORT_SKIP_IDENTICAL_RERUN = env.bool("IMPORT_SKIP_IDENTICAL_RERUN", default=True)
 
+# Activity reports of agencies and partners to the secretariat: "semester" (default) or "quarter".
+ACTIVITY_REPORT_PERIOD = env.str("ACTIVITY_REPORT_PERIOD", default="semester")
+if ACTIVITY_REPORT_PERIOD not in ("semester", "quarter"):
+    raise ImproperlyConfigured("ACTIVITY_REPORT_PERIOD must be 'semester' or 'quarter'.")
+
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 
 LOGGING = {
