@@ -256,3 +256,19 @@ def test_overview_groups_and_counts_distinct_households(officer, program):
     secretariat = f.user_with_role(Role.SECRETARIAT)
     rows = program_overview(user=secretariat, year=TODAY.year, dimension="cluster")
     assert [(r.programs, r.reached) for r in rows] == [(2, 1)]
+
+
+@pytest.mark.postgres
+def test_history_records_who_created_and_cancelled(officer, program):
+    from programs.models import InterventionEvent, ProgramEvent
+
+    iv = log(officer, program, f.HouseholdFactory()).intervention
+    services.intervention_cancel(actor=officer, intervention=iv, reason="Data ganda")
+    events = list(InterventionEvent.objects.filter(pgh_obj_id=iv.pk).order_by("pgh_id").select_related("pgh_context"))
+    assert [e.pgh_label for e in events] == ["insert", "update"]
+    assert events[0].pgh_context.metadata["user"] == officer.pk
+    assert events[1].pgh_context.metadata["action"] == "intervention_cancel"
+    assert events[1].status == "cancelled"
+    program.name = "Nama baru"
+    program.save()
+    assert ProgramEvent.objects.filter(pgh_obj_id=program.pk, pgh_label="update", name="Nama baru").exists()
