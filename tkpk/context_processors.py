@@ -17,5 +17,9 @@ def scope(request: HttpRequest) -> dict[str, Any]:
         "can_dashboard": user_scope.can(Cap.DASHBOARD_VIEW),
         "can_reveal": user_scope.can(Cap.REGISTRY_REVEAL_ID),
         "can_import": user_scope.can(Cap.IMPORT),
+        # Activity reports: agencies/partners submit; the secretariat reviews; leadership reads the board.
+        "can_activity_submit": user_scope.can(Cap.ACTIVITY_REPORT_SUBMIT),
+        "can_activity_board": user_scope.can(Cap.ACTIVITY_REPORT_REVIEW)
+        or bool(user_scope.grants_for(Role.LEADERSHIP)),
         "role_labels": sorted({str(Role(g.role).label) for g in user_scope.grants}),
     }
