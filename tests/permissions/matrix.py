@@ -13,12 +13,20 @@ from tests.permissions.world import (
     ACTORS,
     HOUSEHOLD_TARGETS,
     IN_REGION,
+    INTERVENTION_TARGETS,
     KENDAL,
     KENDAL_DESA,
     KUKAR,
+    KUKAR_AGENCY,
     KUKAR_DESA,
+    OTHER_AGENCY,
     OUT_OF_REGION,
+    OWN_AGENCY,
     PARTNER_B_ALLOCATED,
+    PARTNER_B_PROGRAM,
+    PARTNER_PROGRAM,
+    PROGRAM_TARGETS,
+    REPORT_TARGETS,
     UNALLOCATED,
 )
 from tkpk.scoping import Cap, Role
@@ -129,14 +137,14 @@ KABUPATEN_SEEN: dict[str, frozenset[str]] = {
 }
 
 # Organizations (OrganizationQuerySet.grant_q): the region's for secretariat and leadership, else the own one.
-_KENDAL_ORGS = frozenset({"secretariat", "opd_officer", "partner", "partner_b", "leadership"})
+_KENDAL_ORGS = frozenset({"secretariat", "opd_officer", "partner", "partner_b", "leadership", "other_agency"})
 ORGS_SEEN: dict[str, frozenset[str]] = {
     "secretariat": _KENDAL_ORGS,
     "opd_officer": frozenset({"opd_officer"}),
     "partner": frozenset({"partner"}),
     "partner_b": frozenset({"partner_b"}),
     "leadership": _KENDAL_ORGS,
-    "secretariat_kukar": frozenset({"secretariat_kukar", "kukar_partner"}),
+    "secretariat_kukar": frozenset({"secretariat_kukar", "kukar_partner", "kukar_opd"}),
     "secretariat_province": _KENDAL_ORGS | {"secretariat_province"},
     "no_membership": frozenset(),
     "anonymous": frozenset(),
@@ -149,6 +157,83 @@ ACTORS_WITH_ORGANIZATION = tuple(a for a in ACTORS if ACTOR_ROLE[a] is not None)
 def org_key(actor: str, target: str) -> str:
     return actor if target == OWN else ORG_TARGETS[target]
 
+
+# Programs (ProgramQuerySet.grant_q): secretariat and leadership every program of their region (a province
+# secretariat its kabupaten's); an OPD officer or a partner only its own organization's.
+_KENDAL_PROGRAMS = frozenset({OWN_AGENCY, OTHER_AGENCY, PARTNER_PROGRAM, PARTNER_B_PROGRAM})
+assert _KENDAL_PROGRAMS | {KUKAR_AGENCY} == set(PROGRAM_TARGETS)
+PROGRAMS_SEEN: dict[str, frozenset[str]] = {
+    "secretariat": _KENDAL_PROGRAMS,
+    "opd_officer": frozenset({OWN_AGENCY}),
+    "partner": frozenset({PARTNER_PROGRAM}),
+    "partner_b": frozenset({PARTNER_B_PROGRAM}),
+    "leadership": _KENDAL_PROGRAMS,
+    "secretariat_kukar": frozenset({KUKAR_AGENCY}),
+    "secretariat_province": _KENDAL_PROGRAMS,
+    "no_membership": frozenset(),
+    "anonymous": frozenset(),
+}
+# Programs an actor may change, and log deliveries into (Cap.PROGRAM_MANAGE / INTERVENTION_LOG on top of the
+# rows above): the same rows for every role that has them; leadership reads only.
+PROGRAMS_MANAGED: dict[str, frozenset[str]] = {
+    actor: seen if Cap.PROGRAM_MANAGE in caps(actor) else frozenset() for actor, seen in PROGRAMS_SEEN.items()
+}
+PROGRAMS_LOGGABLE: dict[str, frozenset[str]] = {
+    actor: seen if Cap.INTERVENTION_LOG in caps(actor) else frozenset() for actor, seen in PROGRAMS_SEEN.items()
+}
+# Organizations an actor may create a program for (services.organizations_for_programs): the secretariat any
+# active organization of its region, an agency or partner only itself.
+PROGRAM_ORGS: dict[str, frozenset[str]] = {
+    "secretariat": _KENDAL_ORGS,
+    "opd_officer": frozenset({"opd_officer"}),
+    "partner": frozenset({"partner"}),
+    "partner_b": frozenset({"partner_b"}),
+    "leadership": frozenset(),
+    "secretariat_kukar": ORGS_SEEN["secretariat_kukar"],
+    "secretariat_province": ORGS_SEEN["secretariat_province"],
+    "no_membership": frozenset(),
+    "anonymous": frozenset(),
+}
+
+# Interventions (InterventionQuerySet.grant_q): the secretariat by the household's region columns; an OPD
+# officer or partner its own organization's deliveries, whoever's household; leadership no row at all.
+_KENDAL_INTERVENTIONS = frozenset(t for t in INTERVENTION_TARGETS if not t.startswith(f"{KUKAR_AGENCY}/"))
+_KUKAR_INTERVENTIONS = frozenset({f"{KUKAR_AGENCY}/{OUT_OF_REGION}"})
+assert _KENDAL_INTERVENTIONS | _KUKAR_INTERVENTIONS == set(INTERVENTION_TARGETS)
+
+
+def _of_program(*programs: str) -> frozenset[str]:
+    return frozenset(t for t in INTERVENTION_TARGETS if t.split("/")[0] in programs)
+
+
+INTERVENTIONS_SEEN: dict[str, frozenset[str]] = {
+    "secretariat": _KENDAL_INTERVENTIONS,
+    "opd_officer": _of_program(OWN_AGENCY),
+    "partner": _of_program(PARTNER_PROGRAM),
+    "partner_b": _of_program(PARTNER_B_PROGRAM),
+    "leadership": frozenset(),
+    "secretariat_kukar": _KUKAR_INTERVENTIONS,
+    "secretariat_province": _KENDAL_INTERVENTIONS,
+    "no_membership": frozenset(),
+    "anonymous": frozenset(),
+}
+# What each actor may count (for_aggregates): leadership its whole region, everyone else what it sees.
+INTERVENTIONS_COUNTED: dict[str, frozenset[str]] = {**INTERVENTIONS_SEEN, "leadership": _KENDAL_INTERVENTIONS}
+
+# Activity reports (ActivityReportQuerySet.grant_q): secretariat and leadership by region, others their own.
+_KENDAL_REPORTS = frozenset({OWN_AGENCY, PARTNER_PROGRAM, OTHER_AGENCY})
+assert _KENDAL_REPORTS | {KUKAR_AGENCY} == set(REPORT_TARGETS)
+ACTIVITY_REPORTS_SEEN: dict[str, frozenset[str]] = {
+    "secretariat": _KENDAL_REPORTS,
+    "opd_officer": frozenset({OWN_AGENCY}),
+    "partner": frozenset({PARTNER_PROGRAM}),
+    "partner_b": frozenset(),
+    "leadership": _KENDAL_REPORTS,
+    "secretariat_kukar": frozenset({KUKAR_AGENCY}),
+    "secretariat_province": _KENDAL_REPORTS,
+    "no_membership": frozenset(),
+    "anonymous": frozenset(),
+}
 
 # Admin: which side of the border each actor with the admin capability sees (every scoped admin).
 ADMIN_SIDES_SEEN: dict[str, frozenset[str]] = {

@@ -20,13 +20,16 @@ from django.db.models import Model
 from csr.models import Allocation
 from households import choices
 from households.models import Household, HouseholdSourceLink, Person, PersonSourceLink, Snapshot
+from programs.models import ActivityReport, ActivityReportStatus, Intervention, PeriodKind, Program
 from tests.factories import (
     AllocationFactory,
     HouseholdFactory,
     HouseholdSourceLinkFactory,
+    InterventionFactory,
     OrganizationFactory,
     PersonFactory,
     PersonSourceLinkFactory,
+    ProgramFactory,
     SnapshotFactory,
     UserFactory,
     desa,
@@ -72,6 +75,53 @@ PARTNER_B_ALLOCATED = "in-region-partner-b"  # Kendal, allocated to partner B
 OUT_OF_REGION = "out-of-region"  # Kutai Kartanegara, allocated to a Kukar company
 HOUSEHOLD_TARGETS = (IN_REGION, UNALLOCATED, PARTNER_B_ALLOCATED, OUT_OF_REGION)
 
+# Programs, by owner: the OPD officer's agency, another Kendal agency (no actor of its own), each partner's
+# company, and an agency in Kutai Kartanegara. Each carries its own mark (name, code, report text), so a page
+# that shows another owner's program, intervention or report is caught even among Kendal rows.
+OWN_AGENCY = "opd"
+OTHER_AGENCY = "other-agency"
+PARTNER_PROGRAM = "partner"
+PARTNER_B_PROGRAM = "partner-b"
+KUKAR_AGENCY = "kukar-opd"
+PROGRAM_TARGETS = (OWN_AGENCY, OTHER_AGENCY, PARTNER_PROGRAM, PARTNER_B_PROGRAM, KUKAR_AGENCY)
+# world.organizations key of each program's owner.
+PROGRAM_OWNER = {
+    OWN_AGENCY: "opd_officer",
+    OTHER_AGENCY: "other_agency",
+    PARTNER_PROGRAM: "partner",
+    PARTNER_B_PROGRAM: "partner_b",
+    KUKAR_AGENCY: "kukar_opd",
+}
+PROGRAM_MARK = {
+    OWN_AGENCY: "ProgDinsos4411",
+    OTHER_AGENCY: "ProgDinlain4412",
+    PARTNER_PROGRAM: "ProgMitra4413",
+    PARTNER_B_PROGRAM: "ProgMitrab4414",
+    KUKAR_AGENCY: "ProgKukar4415",
+}
+# Interventions "<program>/<household target>": every delivery a service would accept (an owner logs only on
+# households it may open; a partner only on its allocated ones). The OPD's program also reached partner A's
+# and partner B's allocated households; the Kendal household in another kecamatan (UNALLOCATED) is left free
+# for the OPD's own program, so a logging test there is not a duplicate.
+INTERVENTION_TARGETS = (
+    f"{OWN_AGENCY}/{IN_REGION}",
+    f"{OWN_AGENCY}/{PARTNER_B_ALLOCATED}",
+    f"{OTHER_AGENCY}/{IN_REGION}",
+    f"{OTHER_AGENCY}/{UNALLOCATED}",
+    f"{PARTNER_PROGRAM}/{IN_REGION}",
+    f"{PARTNER_B_PROGRAM}/{PARTNER_B_ALLOCATED}",
+    f"{KUKAR_AGENCY}/{OUT_OF_REGION}",
+)
+# Semester activity reports, by organization (PROGRAM_OWNER keys): the OPD's is submitted (ready for review),
+# the partner's is a draft (still its own to edit), the other agency's and the Kukar agency's are submitted.
+REPORT_TARGETS = (OWN_AGENCY, PARTNER_PROGRAM, OTHER_AGENCY, KUKAR_AGENCY)
+REPORT_MARK = {
+    OWN_AGENCY: "LapDinsos5511",
+    PARTNER_PROGRAM: "LapMitra5513",
+    OTHER_AGENCY: "LapDinlain5512",
+    KUKAR_AGENCY: "LapKukar5515",
+}
+
 
 @dataclass
 class World:
@@ -80,6 +130,9 @@ class World:
     households: dict[str, Household]
     heads: dict[str, Person]
     superuser: Any
+    programs: dict[str, Program] = field(default_factory=dict)
+    interventions: dict[str, Intervention] = field(default_factory=dict)
+    activity_reports: dict[str, ActivityReport] = field(default_factory=dict)
     # Admin model label -> {"kendal": object, "kukar": object}: one row on each side of the border.
     border: dict[str, dict[str, Model]] = field(default_factory=dict)
 
@@ -149,6 +202,12 @@ def build_world() -> World:
     organizations["kukar_partner"] = OrganizationFactory(
         kind=OrganizationKind.COMPANY, name=f"PT Tambang {KUKAR_MARK}", region=region(KUKAR), sector="mining"
     )
+    organizations["other_agency"] = OrganizationFactory(
+        kind=OrganizationKind.OPD, name=f"Dinas Pertanian {KENDAL_MARK}", region=region(KENDAL)
+    )
+    organizations["kukar_opd"] = OrganizationFactory(
+        kind=OrganizationKind.OPD, name=f"Dinas Sosial {KUKAR_MARK}", region=region(KUKAR)
+    )
     superuser = UserFactory(username="root", is_staff=True, is_superuser=True)
 
     households: dict[str, Household] = {}
@@ -174,6 +233,8 @@ def build_world() -> World:
     AllocationFactory(organization=organizations["partner"], household=households[IN_REGION])
     AllocationFactory(organization=organizations["partner_b"], household=households[PARTNER_B_ALLOCATED])
     AllocationFactory(organization=organizations["kukar_partner"], household=households[OUT_OF_REGION])
+
+    programs, interventions, reports = _programs(users, organizations, households)
 
     kendal_log = PersonalDataAccess.objects.create(
         user=users["secretariat"], action=AccessAction.VIEW_HOUSEHOLD, object_type="household",
@@ -211,10 +272,68 @@ def build_world() -> World:
             "kendal": link(Allocation, household=households[IN_REGION]),
             "kukar": link(Allocation, household=households[OUT_OF_REGION]),
         },
+        "programs.program": {"kendal": programs[OWN_AGENCY], "kukar": programs[KUKAR_AGENCY]},
+        "programs.intervention": {
+            "kendal": interventions[f"{OWN_AGENCY}/{IN_REGION}"],
+            "kukar": interventions[f"{KUKAR_AGENCY}/{OUT_OF_REGION}"],
+        },
+        "programs.activityreport": {"kendal": reports[OWN_AGENCY], "kukar": reports[KUKAR_AGENCY]},
     }
     # Make sure no stray rows from elsewhere change what "only in-scope rows" means.
     assert Household.objects.count() == len(HOUSEHOLD_TARGETS)
     assert Snapshot.objects.exclude(pk__in=[kendal_snapshot.pk, kukar_snapshot.pk]).count() == 0
+    assert Program.objects.count() == len(PROGRAM_TARGETS)
+    assert Intervention.objects.count() == len(INTERVENTION_TARGETS)
     return World(
-        users=users, organizations=organizations, households=households, heads=heads, superuser=superuser, border=border
+        users=users,
+        organizations=organizations,
+        households=households,
+        heads=heads,
+        superuser=superuser,
+        programs=programs,
+        interventions=interventions,
+        activity_reports=reports,
+        border=border,
     )
+
+
+def _programs(
+    users: dict[str, Any], organizations: dict[str, Organization], households: dict[str, Household]
+) -> tuple[dict[str, Program], dict[str, Intervention], dict[str, ActivityReport]]:
+    year = dt.date.today().year
+    programs: dict[str, Program] = {}
+    for key in PROGRAM_TARGETS:
+        owner = organizations[PROGRAM_OWNER[key]]
+        region_mark = KUKAR_MARK if key == KUKAR_AGENCY else KENDAL_MARK
+        programs[key] = ProgramFactory(
+            organization=owner,
+            code=f"{PROGRAM_MARK[key].lower()}",
+            name=f"Bantuan {region_mark} {PROGRAM_MARK[key]}",
+            year=year,
+            description=PROGRAM_MARK[key],
+            funding_source="csr" if owner.kind == OrganizationKind.COMPANY else "apbd",
+            created_by=users.get(PROGRAM_OWNER[key]),
+        )
+    interventions: dict[str, Intervention] = {}
+    for key in INTERVENTION_TARGETS:
+        program_key, target = key.split("/")
+        interventions[key] = InterventionFactory(
+            program=programs[program_key],
+            household=households[target],
+            note=f"{PROGRAM_MARK[program_key]} {target}",
+            entered_by=users.get(PROGRAM_OWNER[program_key]),
+        )
+    reports: dict[str, ActivityReport] = {}
+    for key in REPORT_TARGETS:
+        draft = key == PARTNER_PROGRAM
+        reports[key] = ActivityReport.objects.create(
+            organization=organizations[PROGRAM_OWNER[key]],
+            period_kind=PeriodKind.SEMESTER,
+            period_year=year,
+            period_number=1,
+            narrative=f"Uraian {REPORT_MARK[key]}",
+            status=ActivityReportStatus.DRAFT if draft else ActivityReportStatus.SUBMITTED,
+            submitted_by=None if draft else users.get(PROGRAM_OWNER[key]),
+            submitted_at=None if draft else dt.datetime(year, 7, 5, 9, 0, tzinfo=dt.UTC),
+        )
+    return programs, interventions, reports
