@@ -191,3 +191,61 @@ def program_overview(*, user: Any, year: int, dimension: str) -> list[OverviewRo
             )
         )
     return sorted(result, key=lambda r: r.label)
+
+
+# ------------------------------------------------------------------------------------------- portal reads
+
+
+def program_years(*, user: Any) -> list[int]:
+    """Years that have programs the user may see (newest first), plus the current year."""
+    from django.utils import timezone
+
+    years = set(Program.objects.for_user(user).order_by().values_list("year", flat=True).distinct())
+    years.add(timezone.localdate().year)
+    return sorted(years, reverse=True)
+
+
+@dataclass(frozen=True)
+class ProgramTotals:
+    programs: int
+    target_households: int
+    reached: int
+    budget: Decimal
+    realised_value: Decimal
+
+
+def program_totals(*, programs: QuerySet[Program]) -> ProgramTotals:
+    """Sums over an annotated ``program_list`` (reached is summed per program: a household helped by two
+    programs counts twice here; the overview counts it once per group)."""
+    row = programs.order_by().aggregate(
+        n=Count("id"),
+        target=Sum("target_households"),
+        budget=Sum("budget"),
+        reached_total=Sum("reached"),
+        realised_total=Sum("realised_value"),
+    )
+    return ProgramTotals(
+        programs=row["n"] or 0,
+        target_households=row["target"] or 0,
+        reached=row["reached_total"] or 0,
+        budget=row["budget"] or Decimal(0),
+        realised_value=row["realised_total"] or Decimal(0),
+    )
+
+
+def program_status_counts(*, program: Program) -> dict[str, int]:
+    """Interventions of one program per status (one grouped query on the program/status index)."""
+    rows = Intervention.objects.filter(program=program).order_by().values("status").annotate(n=Count("id"))
+    counts = {status: 0 for status in InterventionStatus.values}
+    counts.update({r["status"]: r["n"] for r in rows})
+    return counts
+
+
+def household_finder(
+    *, user: Any, name: str = "", nik: str = "", id_keluarga: str = "", region: str = "", limit: int = 10
+) -> list[Household]:
+    """A few households matching what an officer typed (name, exact NIK, ID Keluarga, desa), in scope."""
+    from households.selectors import HouseholdFilters, household_search
+
+    filters = HouseholdFilters(name=name, nik=nik, id_keluarga=id_keluarga, region=region)
+    return list(household_search(user=user, filters=filters)[:limit])

@@ -17,6 +17,9 @@ def scope(request: HttpRequest) -> dict[str, Any]:
         "can_dashboard": user_scope.can(Cap.DASHBOARD_VIEW),
         "can_reveal": user_scope.can(Cap.REGISTRY_REVEAL_ID),
         "can_import": user_scope.can(Cap.IMPORT),
+        "can_programs": user_scope.can(Cap.PROGRAM_VIEW),
+        "can_log_intervention": user_scope.can(Cap.INTERVENTION_LOG),
+        "can_manage_programs": user_scope.can(Cap.PROGRAM_MANAGE),
         # Activity reports: agencies/partners submit; the secretariat reviews; leadership reads the board.
         "can_activity_submit": user_scope.can(Cap.ACTIVITY_REPORT_SUBMIT),
         "can_activity_board": user_scope.can(Cap.ACTIVITY_REPORT_REVIEW)
