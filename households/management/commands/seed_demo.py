@@ -5,6 +5,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from households.demo import DEFAULT_CHUNK_SIZE, DemoSeedResult, demo_seed
+from programs.demo import DemoProgramsResult, demo_programs_seed
+from programs.models import InterventionStatus
 from tkpk.exceptions import DomainError
 from tkpk.identifiers import dotted_region_code
 
@@ -37,6 +39,11 @@ class Command(BaseCommand):
             "--reset", action="store_true", help="Hapus data keluarga demo wilayah ini lalu buat ulang."
         )
         parser.add_argument("--chunk-size", type=int, default=DEFAULT_CHUNK_SIZE, help="Keluarga per batch.")
+        parser.add_argument(
+            "--no-programs",
+            action="store_true",
+            help="Jangan buat program dan penyaluran (intervensi) demo tahun lalu dan tahun ini.",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
@@ -48,14 +55,19 @@ class Command(BaseCommand):
                 chunk_size=options["chunk_size"],
                 progress=self._progress if options["verbosity"] >= 1 else None,
             )
+            programs = None
+            if not options["no_programs"]:
+                programs = demo_programs_seed(
+                    region_code=options["region"], seed=options["seed"], reset=options["reset"]
+                )
         except DomainError as exc:
             raise CommandError(exc.message) from exc
-        self._summary(result)
+        self._summary(result, programs)
 
     def _progress(self, done: int, total: int) -> None:
         self.stdout.write(f"  ... {_n(done)}/{_n(total)} keluarga")
 
-    def _summary(self, result: DemoSeedResult) -> None:
+    def _summary(self, result: DemoSeedResult, programs: DemoProgramsResult | None) -> None:
         out = self.stdout
         out.write(f"Wilayah: {dotted_region_code(result.region_code)} {result.region_name} "
                   f"({_n(result.desa_count)} desa/kelurahan)")  # fmt: skip
@@ -83,6 +95,16 @@ class Command(BaseCommand):
             f"Alokasi sasaran untuk mitra demo {result.partner_name}: {_n(result.allocations_total)} keluarga "
             f"(baru {_n(result.allocations_created)})."
         )
+        if programs is not None:
+            kept = " (data yang sudah ada dipertahankan)" if programs.kept_existing else ""
+            statuses = ", ".join(
+                f"{str(InterventionStatus(status).label).lower()} {_n(n)}"
+                for status, n in sorted(programs.by_status.items())
+            )
+            out.write(
+                f"Program demo: {_n(programs.programs_total)} program, {_n(programs.interventions_total)} penyaluran "
+                f"({statuses}){kept}; {programs.seconds:.1f} detik."
+            )
         out.write("")
         out.write(self.style.WARNING("AKUN DEMO (hanya untuk demonstrasi; jangan dipakai di lingkungan produksi):"))
         width = max(len(login.username) for login in result.logins)
