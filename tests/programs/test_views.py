@@ -494,9 +494,7 @@ def test_cancel_needs_reason_and_frees_realisation(officer: Any, program: Progra
 def test_cancel_other_agency_intervention_is_404(officer: Any) -> None:
     iv = f.InterventionFactory()
     assert (
-        client_for(officer)
-        .post(reverse("programs:intervention-cancel", args=[iv.pk]), {"reason": "x"})
-        .status_code
+        client_for(officer).post(reverse("programs:intervention-cancel", args=[iv.pk]), {"reason": "x"}).status_code
         == 404
     )
     assert client_for(officer).get(reverse("programs:intervention-cancel", args=[iv.pk])).status_code == 405
