@@ -7,6 +7,8 @@ the matrix until the table is changed on purpose. The tests derive each case's e
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from tests.permissions.world import (
@@ -321,6 +323,167 @@ EXEMPT_ROUTES = {
     "api/docs/": "Swagger UI page (static HTML around /api/schema/)",
     "^media/": "DEBUG-only file serving",
 }
+
+# ------------------------------------------------------------------------- programs, interventions, reports
+
+Expected = int | str  # a status code, or LOGIN
+Rule = Callable[[str, "str | None"], Expected]  # (actor, target) -> expected response
+PAGE_STATUS = (200, 302, 403, 404, LOGIN)
+REPORT_STATUS = {  # the world's reports (world.REPORT_TARGETS): the partner's is still a draft
+    OWN_AGENCY: "submitted",
+    PARTNER_PROGRAM: "draft",
+    OTHER_AGENCY: "submitted",
+    KUKAR_AGENCY: "submitted",
+}
+# The TKPK region of each report and of each actor's secretariat grant (the review is the own region's).
+REPORT_REGION = {OWN_AGENCY: KENDAL, PARTNER_PROGRAM: KENDAL, OTHER_AGENCY: KENDAL, KUKAR_AGENCY: KUKAR}
+SECRETARIAT_REGION = {"secretariat": KENDAL, "secretariat_kukar": KUKAR, "secretariat_province": "33"}
+THIS_YEAR = dt.date.today().year
+
+
+def board_reader(actor: str) -> bool:
+    """programs.activity.may_view_board: the secretariat (reviews) and leadership (reads)."""
+    return Cap.ACTIVITY_REPORT_REVIEW in caps(actor) or ACTOR_ROLE[actor] == Role.LEADERSHIP
+
+
+def gate(
+    allowed: str | Callable[[str], bool],
+    seen: dict[str, frozenset[str]] | None = None,
+    ok: Expected | Rule = 200,
+) -> Rule:
+    """The common shape: login, then the role (a capability or a predicate) → 403, then the target's row
+    scope (``seen``) → 404, then ``ok`` (a status, or a rule for pages whose answer depends on the row)."""
+
+    def rule(actor: str, target: str | None) -> Expected:
+        if actor == "anonymous":
+            return LOGIN
+        passes = allowed(actor) if callable(allowed) else allowed in caps(actor)
+        if not passes:
+            return 403
+        if seen is not None and target is not None and target not in seen[actor]:
+            return 404
+        return ok(actor, target) if callable(ok) else ok
+
+    return rule
+
+
+@dataclass(frozen=True)
+class ProgramPage:
+    """A page of the program portal, imports or activity reports: method, URL and who gets what.
+
+    ``url`` placeholders: {program}, {intervention}, {report}, {household} (filled with the target's pk, or 0
+    when the page has no target), {year}. ``data`` is the POST body; ``{mark}`` in it is replaced by a marker
+    the test looks for afterwards (did a refused write change anything?)."""
+
+    name: str
+    method: str
+    url: str
+    expect: Rule
+    target_kind: str | None = None  # program, intervention, report, household
+    targets: tuple[str | None, ...] = (None,)
+    data: tuple[tuple[str, str], ...] = ()
+
+    def path(self, **values: object) -> str:
+        defaults: dict[str, object] = {"program": 0, "intervention": 0, "report": 0, "household": 0}
+        return self.url.format(**{**defaults, "year": THIS_YEAR, **values})
+
+
+def _report_ok_edit_get(actor: str, target: str | None) -> Expected:
+    # A draft (or returned) report opens in the form; a submitted one redirects to its detail page.
+    assert target is not None
+    return 200 if REPORT_STATUS[target] == "draft" else 302
+
+
+def _report_ok_edit_post(actor: str, target: str | None) -> Expected:
+    # Saved → back to the form; a submitted report is no longer editable → the form again with the error.
+    assert target is not None
+    return 302 if REPORT_STATUS[target] == "draft" else 200
+
+
+def _report_ok_review_get(actor: str, target: str | None) -> Expected:
+    assert target is not None
+    return 200 if REPORT_STATUS[target] == "submitted" else 302
+
+
+def may_review(actor: str, target: str) -> bool:
+    """A submitted report of the secretariat's own TKPK region (a province secretariat reads, never reviews)."""
+    return REPORT_STATUS[target] == "submitted" and SECRETARIAT_REGION.get(actor) == REPORT_REGION[target]
+
+
+def _report_ok_review_post(actor: str, target: str | None) -> Expected:
+    # Accepted → the board; refused by the service (a draft, another region's reviewer) → the form with the error.
+    assert target is not None
+    return 302 if may_review(actor, target) else 200
+
+
+def _reader_or_reporter(actor: str) -> bool:
+    return Cap.ACTIVITY_REPORT_SUBMIT in caps(actor) or board_reader(actor)
+
+
+REPORT_PAGES = (
+    # Reporters land on their reports; the secretariat and leadership, who report for nobody, on the board.
+    ProgramPage(
+        "reports-mine",
+        "GET",
+        "/laporan-kegiatan/",
+        gate(_reader_or_reporter, ok=lambda a, t: 200 if Cap.ACTIVITY_REPORT_SUBMIT in caps(a) else 302),
+    ),
+    ProgramPage("reports-start", "POST", "/laporan-kegiatan/mulai/", gate(Cap.ACTIVITY_REPORT_SUBMIT, ok=302)),
+    ProgramPage(
+        "reports-detail",
+        "GET",
+        "/laporan-kegiatan/{report}/",
+        gate(_reader_or_reporter, ACTIVITY_REPORTS_SEEN),
+        "report",
+        REPORT_TARGETS,
+    ),
+    ProgramPage(
+        "reports-edit",
+        "GET",
+        "/laporan-kegiatan/{report}/ubah/",
+        gate(Cap.ACTIVITY_REPORT_SUBMIT, ACTIVITY_REPORTS_SEEN, _report_ok_edit_get),
+        "report",
+        REPORT_TARGETS,
+    ),
+    ProgramPage(
+        "reports-edit-post",
+        "POST",
+        "/laporan-kegiatan/{report}/ubah/",
+        gate(Cap.ACTIVITY_REPORT_SUBMIT, ACTIVITY_REPORTS_SEEN, _report_ok_edit_post),
+        "report",
+        REPORT_TARGETS,
+        data=(("narrative", "{mark}"), ("obstacles", ""), ("action", "save")),
+    ),
+    ProgramPage(
+        "reports-review",
+        "GET",
+        "/laporan-kegiatan/{report}/tinjau/",
+        gate(Cap.ACTIVITY_REPORT_REVIEW, ACTIVITY_REPORTS_SEEN, _report_ok_review_get),
+        "report",
+        REPORT_TARGETS,
+    ),
+    ProgramPage(
+        "reports-review-post",
+        "POST",
+        "/laporan-kegiatan/{report}/tinjau/",
+        gate(Cap.ACTIVITY_REPORT_REVIEW, ACTIVITY_REPORTS_SEEN, _report_ok_review_post),
+        "report",
+        REPORT_TARGETS,
+        data=(("decision", "accept"), ("note", "{mark}")),
+    ),
+    ProgramPage("reports-board", "GET", "/laporan-kegiatan/papan/?periode={year}-1", gate(board_reader)),
+    ProgramPage("reports-export", "GET", "/laporan-kegiatan/papan/unduh/?periode={year}-1", gate(board_reader)),
+)
+
+PROGRAM_PAGES: tuple[ProgramPage, ...] = (*REPORT_PAGES,)
+
+
+def visible_program_marks(actor: str) -> frozenset[str]:
+    """Programs whose name may appear on a page for ``actor``: the programs it sees, and those that delivered
+    to a household it may open (a household's deliveries list every owner's, by design: overlap check)."""
+    delivered = {t.split("/")[0] for t in INTERVENTION_TARGETS if t.split("/")[1] in HOUSEHOLDS_SEEN[actor]}
+    return PROGRAMS_SEEN[actor] | frozenset(delivered)
+
 
 # ------------------------------------------------------------------------------------------- API
 

@@ -208,6 +208,12 @@ def build_world() -> World:
     organizations["kukar_opd"] = OrganizationFactory(
         kind=OrganizationKind.OPD, name=f"Dinas Sosial {KUKAR_MARK}", region=region(KUKAR)
     )
+    # Their officers are no actors of the matrix (the OPD officer stands for every agency); they only log the
+    # agencies' deliveries and submit their reports, as a real officer would.
+    for key in ("other_agency", "kukar_opd"):
+        users[key] = user_with_role(
+            Role.OPD_OFFICER, organization=organizations[key], username=f"petugas-{key.replace('_', '-')}"
+        )
     superuser = UserFactory(username="root", is_staff=True, is_superuser=True)
 
     households: dict[str, Household] = {}

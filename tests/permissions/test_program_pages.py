@@ -1,0 +1,244 @@
+"""Program portal, intervention import and activity report pages × actor × row in/out of scope.
+
+Each row of matrix.PROGRAM_PAGES says who gets what (login, 403, 404, or the page's own answer); every case
+also checks that the body names no program, report or region the actor may not see, carries no full NIK or
+No KK, and that a refused write (403/404, or a form error) changed nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+from django.db.models import Model
+
+from programs.models import ActivityReport, ActivityReportStatus, Intervention, InterventionStatus, Program
+from tests.permissions.matrix import (
+    ACTIVITY_REPORTS_SEEN,
+    ACTORS,
+    LOGIN,
+    PROGRAM_PAGES,
+    ProgramPage,
+    board_reader,
+    visible_program_marks,
+)
+from tests.permissions.test_pages import assert_status, body_text
+from tests.permissions.world import (
+    KENDAL_MARK,
+    KUKAR_MARK,
+    OTHER_AGENCY,
+    OWN_AGENCY,
+    PARTNER_PROGRAM,
+    PROGRAM_MARK,
+    PROGRAM_OWNER,
+    REPORT_MARK,
+    World,
+)
+
+pytestmark = pytest.mark.django_db
+
+WRITE_MARK = "Tulisan7788"  # what a POST writes ({mark} in ProgramPage.data)
+REFUSED = (403, 404, LOGIN)
+# Region marks an actor may meet (its own name carries its region's mark).
+REGION_MARKS_ALLOWED: dict[str, frozenset[str]] = {
+    actor: frozenset(
+        {KUKAR_MARK}
+        if actor == "secretariat_kukar"
+        else set()
+        if actor in ("no_membership", "anonymous")
+        else {KENDAL_MARK}
+    )
+    for actor in ACTORS
+}
+
+CASES = [
+    pytest.param(actor, page, target, id=f"{actor}-{target + '-' if target else ''}{page.name}")
+    for page in PROGRAM_PAGES
+    for actor in ACTORS
+    for target in page.targets
+]
+
+
+def target_object(world: World, kind: str | None, target: str | None) -> Model | None:
+    if kind is None or target is None:
+        return None
+    objects: dict[str, Any] = {
+        "program": world.programs,
+        "intervention": world.interventions,
+        "report": world.activity_reports,
+        "household": world.households,
+    }[kind]
+    return objects[target]  # type: ignore[no-any-return]
+
+
+def state(obj: Model | None) -> tuple[Any, ...]:
+    """What a write could change on the target row."""
+    if obj is None:
+        return ()
+    if isinstance(obj, ActivityReport):
+        obj = ActivityReport.objects.get(pk=obj.pk)
+        return (obj.status, obj.narrative, obj.obstacles, obj.review_note)
+    if isinstance(obj, Program):
+        obj = Program.objects.get(pk=obj.pk)
+        return (obj.name, obj.code, obj.organization_id, obj.budget, obj.is_active, obj.target_households)
+    if isinstance(obj, Intervention):
+        obj = Intervention.objects.get(pk=obj.pk)
+        return (obj.status, obj.cancel_reason, obj.value, obj.note)
+    return ()
+
+
+def counts() -> tuple[int, int, int]:
+    return Program.objects.count(), Intervention.objects.count(), ActivityReport.objects.count()
+
+
+def forbidden_marks(actor: str) -> list[str]:
+    """Marks that must not appear on any page the actor opens."""
+    marks = [mark for key, mark in PROGRAM_MARK.items() if key not in visible_program_marks(actor)]
+    marks += [mark for key, mark in REPORT_MARK.items() if key not in ACTIVITY_REPORTS_SEEN[actor]]
+    marks += [mark for mark in (KENDAL_MARK, KUKAR_MARK) if mark not in REGION_MARKS_ALLOWED[actor]]
+    return marks
+
+
+def assert_no_leak(world: World, actor: str, body: str) -> None:
+    for mark in forbidden_marks(actor):
+        assert mark not in body, f"{mark} shown to {actor}"
+    for secret in world.secret_identifiers:
+        assert secret not in body, "a full NIK / No KK on a program page"
+
+
+def text(response: Any) -> str:
+    if getattr(response, "streaming", False):
+        from django.http import HttpResponse
+
+        response = HttpResponse(b"".join(response.streaming_content), content_type=response["Content-Type"])
+    return body_text(response) if response.status_code == 200 else response.content.decode(errors="replace")
+
+
+@pytest.mark.parametrize(("actor", "program_page", "target"), CASES)
+def test_program_page(as_actor: Any, world: World, actor: str, program_page: ProgramPage, target: str | None) -> None:
+    obj = target_object(world, program_page.target_kind, target)
+    path = program_page.path(
+        **({program_page.target_kind: obj.pk} if obj is not None and program_page.target_kind else {})
+    )
+    data = {key: value.replace("{mark}", WRITE_MARK) for key, value in program_page.data}
+    before, rows_before = state(obj), counts()
+
+    client = as_actor(actor)
+    response = client.post(path, data) if program_page.method == "POST" else client.get(path)
+
+    expected = program_page.expect(actor, target)
+    assert_status(response, expected)
+    body = text(response)
+    assert_no_leak(world, actor, body)
+    if expected in REFUSED and target is not None:
+        # Nothing of the refused row either (its own mark; the actor's own row is never refused).
+        for mark in (PROGRAM_MARK.get(target), REPORT_MARK.get(target)):
+            if mark and program_page.target_kind in ("program", "report"):
+                assert mark not in body
+    if program_page.method == "POST" and (expected in REFUSED or expected == 200):
+        # Refused, or sent back with a form error: nothing was written.
+        assert state(obj) == before, f"{actor} changed {program_page.target_kind} {target} through a refused POST"
+        assert counts() == rows_before
+
+
+# ------------------------------------------------------------------------------------------ activity reports
+
+
+@pytest.mark.parametrize("actor", [a for a in ACTORS if board_reader(a)])
+def test_board_lists_the_region_and_hides_drafts(as_actor: Any, world: World, actor: str) -> None:
+    year = dt.date.today().year
+    response = as_actor(actor).get("/laporan-kegiatan/papan/", {"periode": f"{year}-1"})
+
+    assert response.status_code == 200
+    board = response.context["board"]
+    shown = {row.organization_id for row in board.rows} if board else set()
+    region = {"secretariat": "3324", "leadership": "3324", "secretariat_kukar": "6402"}.get(actor)
+    reporting = {
+        world.organizations[key].pk
+        for key in ("opd_officer", "partner", "partner_b", "other_agency", "kukar_opd", "kukar_partner")
+        if world.organizations[key].region_id == region
+    }
+    assert shown == reporting  # the province secretariat's own region (33) has no reporting organization
+    status = {row.organization_id: row.board_status for row in board.rows} if board else {}
+    if region == "3324":
+        assert status[world.organizations["opd_officer"].pk] == "submitted"
+        assert status[world.organizations["partner"].pk] == "belum"  # a draft counts as not sent
+    assert REPORT_MARK[PARTNER_PROGRAM] not in response.content.decode()
+
+    export = as_actor(actor).get("/laporan-kegiatan/papan/unduh/", {"periode": f"{year}-1"})
+    assert export.status_code == 200
+    sheet = body_text(export)
+    assert REPORT_MARK[PARTNER_PROGRAM] not in sheet  # partner A's draft text stays its own until sent
+    assert (REPORT_MARK[OWN_AGENCY] in sheet) == (region == "3324")
+    assert (REPORT_MARK[OTHER_AGENCY] in sheet) == (region == "3324")
+
+
+@pytest.mark.parametrize("actor", ["secretariat", "leadership"])
+def test_board_of_another_region_falls_back_to_the_own(as_actor: Any, actor: str) -> None:
+    response = as_actor(actor).get("/laporan-kegiatan/papan/", {"region": "6402"})
+    assert response.status_code == 200
+    assert response.context["board"].region.code == "3324"
+    assert KUKAR_MARK not in response.content.decode()
+
+
+@pytest.mark.parametrize("actor", ["opd_officer", "partner"])
+def test_start_refuses_another_organization(as_actor: Any, world: World, actor: str) -> None:
+    """Starting a report for another agency (its id in the form) creates nothing; for the own one it works."""
+    year = dt.date.today().year
+    period = f"{year}-2" if dt.date.today().month > 6 else f"{year}-1"
+    client = as_actor(actor)
+    before = ActivityReport.objects.count()
+    for other in ("other_agency", "partner_b", "kukar_opd"):
+        response = client.post(
+            "/laporan-kegiatan/mulai/", {"organization": world.organizations[other].pk, "period": period}
+        )
+        assert response.status_code == 302
+    assert ActivityReport.objects.count() == before
+    own = world.organizations[actor]
+    response = client.post("/laporan-kegiatan/mulai/", {"organization": own.pk, "period": period})
+    assert response.status_code == 302
+    assert ActivityReport.objects.filter(organization=own).count() == 2
+
+
+def test_partner_b_cannot_submit_partner_as_draft(as_actor: Any, world: World) -> None:
+    """A partner submitting another partner's draft (by id) gets 404 and the draft stays a draft."""
+    report = world.activity_reports[PARTNER_PROGRAM]
+    response = as_actor("partner_b").post(
+        f"/laporan-kegiatan/{report.pk}/ubah/", {"narrative": WRITE_MARK, "obstacles": "", "action": "submit"}
+    )
+    assert response.status_code == 404
+    report.refresh_from_db()
+    assert report.status == ActivityReportStatus.DRAFT and WRITE_MARK not in report.narrative
+
+
+@pytest.mark.parametrize("actor", ["opd_officer", "partner", "leadership", "secretariat_province", "secretariat_kukar"])
+def test_only_the_own_secretariat_accepts(as_actor: Any, world: World, actor: str) -> None:
+    report = world.activity_reports[OWN_AGENCY]
+    as_actor(actor).post(f"/laporan-kegiatan/{report.pk}/tinjau/", {"decision": "accept", "note": ""})
+    report.refresh_from_db()
+    assert report.status == ActivityReportStatus.SUBMITTED
+
+
+@pytest.mark.parametrize("actor", ["secretariat", "secretariat_province", "leadership"])
+def test_a_draft_stays_with_its_organization(as_actor: Any, world: World, actor: str) -> None:
+    """The board and the export hide a draft's text ("a draft is the organization's own until it submits");
+    the report's own page must not show it either, opened by id."""
+    report = world.activity_reports[PARTNER_PROGRAM]
+    response = as_actor(actor).get(f"/laporan-kegiatan/{report.pk}/")
+    assert response.status_code in (200, 404)
+    assert REPORT_MARK[PARTNER_PROGRAM] not in response.content.decode()
+
+
+def test_review_page_of_a_report_whose_submitter_left(as_actor: Any, world: World) -> None:
+    """A submitter's account may be deleted (submitted_by is SET_NULL): the review page must still open."""
+    report = world.activity_reports[OWN_AGENCY]
+    ActivityReport.objects.filter(pk=report.pk).update(submitted_by=None)
+    response = as_actor("secretariat").get(f"/laporan-kegiatan/{report.pk}/tinjau/")
+    assert response.status_code == 200
+
+
+def test_interventions_are_untouched_by_report_pages(world: World) -> None:
+    """Guard for the walk above: the world's deliveries are all delivered (a report refresh reads them)."""
+    assert set(Intervention.objects.values_list("status", flat=True)) == {InterventionStatus.DELIVERED}
+    assert {PROGRAM_OWNER[k] for k in world.activity_reports} <= set(world.organizations)
