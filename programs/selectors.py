@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -70,6 +71,58 @@ def program_get(*, user: Any, pk: int) -> Program:
     qs = Program.objects.for_user(user).select_related("organization", "cluster", "strategy", "assistance_kind")
     program: Program = get_object_or_404(qs.annotate(**_realisation_subqueries()), pk=pk)
     return program
+
+
+@dataclass(frozen=True)
+class HouseholdReferences:
+    """Households in scope per reference: by internal id, by a source's ID Keluarga, by a member's NIK.
+    A reference may match several households (an ID Keluarga in two sources, a NIK on two cards)."""
+
+    by_id: dict[int, Household]
+    by_id_keluarga: dict[str, list[Household]]
+    by_nik: dict[str, list[Household]]
+
+
+def households_by_reference(
+    *, user: Any, ids: Collection[int] = (), id_keluarga: Collection[str] = (), niks: Collection[str] = ()
+) -> HouseholdReferences:
+    """Resolve a batch of household references in the user's scope with one query (a UNION of the three
+    lookups, each row carrying the reference it answers), never one query per reference."""
+    from django.db.models import CharField, F
+    from django.db.models.functions import Cast
+
+    scoped = Household.objects.for_user(user).order_by()
+    text: Any = CharField(max_length=64)
+    parts = []
+    if ids:
+        parts.append(
+            scoped.filter(pk__in=list(ids)).annotate(ref_kind=Value("id", output_field=text), ref_key=Cast("pk", text))
+        )
+    if id_keluarga:
+        parts.append(
+            scoped.filter(source_links__external_id__in=list(id_keluarga)).annotate(
+                ref_kind=Value("id_keluarga", output_field=text), ref_key=F("source_links__external_id")
+            )
+        )
+    if niks:
+        parts.append(
+            scoped.filter(members__nik__in=list(niks)).annotate(
+                ref_kind=Value("nik", output_field=text), ref_key=F("members__nik")
+            )
+        )
+    found = HouseholdReferences(by_id={}, by_id_keluarga={}, by_nik={})
+    if not parts:
+        return found
+    rows = parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0]
+    for household in rows:
+        kind, key = household.ref_kind, household.ref_key
+        if kind == "id":
+            found.by_id[household.pk] = household
+            continue
+        matches = (found.by_id_keluarga if kind == "id_keluarga" else found.by_nik).setdefault(key, [])
+        if all(h.pk != household.pk for h in matches):
+            matches.append(household)
+    return found
 
 
 @dataclass(frozen=True)

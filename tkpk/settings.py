@@ -200,6 +200,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # One component name per choice set shared by several fields (spectacular warns otherwise).
+    "ENUM_NAME_OVERRIDES": {
+        "BuildingQualityEnum": "households.choices.BuildingQuality",
+        "InterventionStatusEnum": "programs.models.InterventionStatus",
+    },
 }
 
 # Celery: with no broker configured, tasks run in-process (embedded default only).
