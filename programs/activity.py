@@ -20,6 +20,7 @@ from typing import IO, Any
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, Exists, FilteredRelation, OuterRef, Q, QuerySet, Sum
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -413,8 +414,14 @@ def startable_periods(
 
 
 def activity_report_get(*, user: Any, pk: int) -> ActivityReport:
+    """One report in the user's scope; a draft only for its own organization (the secretariat and leadership
+    see it once submitted, as on the board and in the export)."""
     qs = ActivityReport.objects.for_user(user).select_related("organization", "region", "submitted_by", "reviewed_by")
     report: ActivityReport = get_object_or_404(qs, pk=pk)
+    if report.status == ActivityReportStatus.DRAFT and not may_submit_for(
+        user=user, organization_id=report.organization_id
+    ):
+        raise Http404
     return report
 
 

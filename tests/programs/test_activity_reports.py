@@ -432,6 +432,14 @@ def test_pages_access_per_role(
     stranger = f.user_with_role(Role.OPD_OFFICER)
     client.force_login(stranger)
     assert client.get(pages["detail"]).status_code == 404
+    # A draft stays the organization's own until it is submitted.
+    draft = ActivityReport.objects.get(organization=region_world["drafter"])
+    draft_url = reverse("activity_reports:detail", args=[draft.pk])
+    for user in (secretariat, leadership):
+        client.force_login(user)
+        assert client.get(draft_url).status_code == 404
+    client.force_login(draft.organization.memberships.get().user)
+    assert client.get(draft_url).status_code == 200
     client.logout()
     assert client.get(pages["mine"]).status_code == 302
 
@@ -553,3 +561,7 @@ def test_board_and_list_query_counts(
     with django_assert_max_num_queries(6):
         response = client.get(reverse("activity_reports:mine"))
     assert len(response.context["reports"]) == 3
+    report = response.context["reports"][0]
+    with django_assert_max_num_queries(6):
+        response = client.get(reverse("activity_reports:detail", args=[report.pk]))
+    assert len(response.context["timeline"]) == 2
