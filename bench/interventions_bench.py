@@ -475,6 +475,13 @@ def worker_pages(payload: dict[str, Any]) -> dict[str, Any]:
             "queries_min": min(queries),
             "target_ms": target,
             "slowest_query": slowest,
+            # The last request's three slowest statements (what dominates the page's SQL time).
+            "top_queries": [
+                {"ms": ms, "sql": q["sql"][:400]}
+                for ms, q in sorted(
+                    zip(sql_ms, captured.captured_queries, strict=True), key=lambda pair: pair[0], reverse=True
+                )[:3]
+            ],
         }
         if target and p95 > target:
             result["explain"] = explain(connection, slowest["sql"])
@@ -548,7 +555,10 @@ def summarise(report: Report, uploads: list[Upload], rows: int) -> list[str]:
                 "",
                 f"EXPLAIN ANALYZE, slowest query of '{page['label']}' ({page['slowest_query']['ms']:.1f} ms):",
             ]
-            lines += ["  " + line for line in page["explain"][:40]]
+            lines += ["  top statements of the last request:"]
+            lines += [f"    {q['ms']:7.1f} ms  {q['sql'][:200]}" for q in page["top_queries"]]
+            lines += ["  plan:"]
+            lines += ["  " + line for line in page["explain"]]
     lines += [
         "",
         "median/p95: wall time of Client.get in the page process; sql: time inside the database calls (median);",
