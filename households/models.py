@@ -443,17 +443,44 @@ class ImportStatus(models.TextChoices):
     CANCELLED = "cancelled", _("Dibatalkan")
 
 
+class ImportKind(models.TextChoices):
+    """What a job feeds: the household registry (P3KE/DTKS/DTSEN) or a program's interventions."""
+
+    REGISTRY = "registry", _("Registri keluarga")
+    INTERVENTIONS = "interventions", _("Penyaluran program")
+
+
 class ImportJobQuerySet(ScopedQuerySet["ImportJob"]):
     def grant_q(self, grant: Grant) -> Q | None:
         if grant.role == Role.SECRETARIAT:
             return Q(region__code__startswith=grant.region_code)
+        if grant.role in (Role.OPD_OFFICER, Role.PARTNER):
+            # Agencies and partners: the intervention uploads of their own organization's programs.
+            return Q(kind=ImportKind.INTERVENTIONS, program__organization_id=grant.organization_id)
         return None
 
 
 class ImportJob(models.Model):
     """One bulk import (a source's snapshot): who, which files, status, progress, counts, duration."""
 
-    source = models.ForeignKey(Source, verbose_name=_("sumber"), on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(
+        _("jenis impor"), max_length=16, choices=ImportKind.choices, default=ImportKind.REGISTRY, db_index=True
+    )
+    # Registry imports only (an intervention upload feeds no source).
+    source = models.ForeignKey(
+        Source, verbose_name=_("sumber"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    # Intervention uploads only: the program the rows are deliveries of.
+    program = models.ForeignKey(
+        "programs.Program",
+        verbose_name=_("program"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    # Per-kind choices of the uploader, e.g. {"all_or_nothing": true} for intervention uploads.
+    options = models.JSONField(_("pilihan"), default=dict, blank=True)
     region = models.ForeignKey(
         Region,
         verbose_name=_("wilayah TKPK"),
@@ -500,9 +527,16 @@ class ImportJob(models.Model):
         verbose_name = _("pekerjaan impor")
         verbose_name_plural = _("pekerjaan impor")
         ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind="registry", source__isnull=False) | Q(kind="interventions", program__isnull=False),
+                name="import_job_kind_target",
+            )
+        ]
 
     def __str__(self) -> str:
-        return f"#{self.pk} {self.source_id.upper()} {self.snapshot_label}"
+        what = self.source_id.upper() if self.source_id else str(self.get_kind_display())
+        return f"#{self.pk} {what} {self.snapshot_label}"
 
     @property
     def duration_seconds(self) -> float | None:

@@ -125,12 +125,18 @@ def programs_for_logging(*, actor: Any) -> Any:
     return Program.objects.for_user(actor)
 
 
-def duplicate_message(existing: Intervention) -> str:
-    who = existing.entered_by.get_full_name() or existing.entered_by.username if existing.entered_by else "-"
+def msg_duplicate() -> str:
+    """The duplicate template (placeholders code, year, id, date, status, who); the spreadsheet import fills it
+    set-based in SQL."""
     return _(
         "Keluarga ini sudah tercatat menerima program %(code)s tahun %(year)s: catatan #%(id)s, "
         "tanggal %(date)s, status %(status)s, dicatat oleh %(who)s."
-    ) % {
+    )
+
+
+def duplicate_message(existing: Intervention) -> str:
+    who = existing.entered_by.get_full_name() or existing.entered_by.username if existing.entered_by else "-"
+    return msg_duplicate() % {
         "code": existing.program.code,
         "year": existing.period_year,
         "id": existing.pk,

@@ -95,7 +95,7 @@ def event_insert(model: type[models.Model], label: str, source: str) -> str:
     """
     event = event_model(model)
     tracked = [str(f.column) for f in event._meta.concrete_fields if not f.name.startswith("pgh_")]
-    assert label in ("insert", "update")
+    assert label in ("insert", "update")  # the labels of pghistory's InsertEvent / UpdateEvent
     return (
         f"INSERT INTO {event._meta.db_table} (pgh_created_at, pgh_label, pgh_obj_id, pgh_context_id, "  # noqa: S608
         f"{', '.join(_quote(c) for c in tracked)}) "
@@ -112,7 +112,7 @@ def with_events(model: type[models.Model], label: str, write_sql: str) -> str:
     return f"WITH written AS ({write_sql} RETURNING t.*) {event_insert(model, label, 'written')}"
 
 
-def pg_ignore_tracked_triggers(cursor: Any) -> str:
+def pg_ignore_tracked_triggers(cursor: Any, triggers: Sequence[str] = TRACKED_TRIGGERS) -> str:
     """``pgtrigger.ignore`` for the tracked triggers, set once for the transaction (``set_config(..., true)``);
     returns the previous value for ``pg_end_bulk_writes``.
 
@@ -122,7 +122,7 @@ def pg_ignore_tracked_triggers(cursor: Any) -> str:
     cursor.execute("SELECT current_setting('pgtrigger.ignore', true)")
     previous = cursor.fetchone()[0] or "{}"
     names: list[str] = []
-    for model, trigger in pgtrigger.registered(*TRACKED_TRIGGERS):
+    for model, trigger in pgtrigger.registered(*triggers):
         pgid = trigger.get_pgid(model)
         names += [pgid, f"{model._meta.db_table}:{pgid}"]  # both forms, as pgtrigger.ignore sets them
     cursor.execute("SELECT set_config('pgtrigger.ignore', %s, true)", ["{" + ",".join(names) + "}"])
@@ -141,7 +141,7 @@ class BulkWriteSettings:
         return self.replication_role_before is not None
 
 
-def pg_begin_bulk_writes(cursor: Any) -> BulkWriteSettings:
+def pg_begin_bulk_writes(cursor: Any, triggers: Sequence[str] = TRACKED_TRIGGERS) -> BulkWriteSettings:
     """Transaction settings for the apply: history triggers ignored, and when the database role may, no row
     triggers at all (``session_replication_role = replica``, as ``pg_restore --disable-triggers`` does).
 
@@ -153,7 +153,7 @@ def pg_begin_bulk_writes(cursor: Any) -> BulkWriteSettings:
     on PostgreSQL 15, ``GRANT SET ON PARAMETER session_replication_role TO <role>``; without that the
     foreign keys are checked row by row, with identical results.
     """
-    ignored_before = pg_ignore_tracked_triggers(cursor)
+    ignored_before = pg_ignore_tracked_triggers(cursor, triggers)
     cursor.execute("SHOW session_replication_role")
     role_before = str(cursor.fetchone()[0])
     try:

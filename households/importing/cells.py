@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Callable, Iterable
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.db import models
@@ -873,6 +874,91 @@ def parse_verification_priority(cell: Cell, column: str) -> Result:
     return _code_value(VERIFICATION_PRIORITY, cell, column)
 
 
+# ----------------------------------------------------------------------------------------------------------
+# Intervention uploads (a program's deliveries)
+
+
+def parse_recipient_nik(cell: Cell, column: str) -> Result:
+    """The NIK that identifies a delivery's household: blank is fine (the ID Keluarga may be given), anything
+    else must be a structurally valid NIK written as text, or the row is rejected (it would find no one)."""
+    (nik, status, _note), found = parse_nik(cell, column)
+    if status == NIK_MISSING:
+        return None, None
+    if nik is not None and status == NIK_VALID:
+        return nik, None
+    assert found is not None
+    return None, CellIssue(found.column, found.value, found.code, found.message, "error")
+
+
+def _amount_issue(cell: Cell, column: str) -> CellIssue:
+    message = _("Angka “%(value)s” tidak dikenali; tulis tanpa huruf, mis. 300000.") % {"value": _quote(cell)}
+    return issue(column, cell, "number_invalid", message)
+
+
+_AMOUNT_DROP = str.maketrans("", "", " \u00a0")
+
+
+def parse_amount(cell: Cell, column: str) -> Result:
+    """A money amount or a quantity -> ``Decimal`` (sign kept: the delivery rules refuse negatives with their
+    own message). Text like ``Rp 1.500.000``, ``1,500,000`` or ``2,5`` is read the Indonesian way."""
+    if _is_number(cell):
+        try:
+            return Decimal(str(cell)), None
+        except InvalidOperation:
+            return None, _amount_issue(cell, column)
+    if is_blank(cell):
+        return None, None
+    text = cell_text(cell).translate(_AMOUNT_DROP)
+    upper = text.upper()
+    if upper.startswith("RP"):
+        text = text[2:].lstrip(".")
+    negative = text.startswith("-")
+    text = text.lstrip("+-")
+    if text.count(",") == 1 and (text.count(".") > 1 or (text.count(".") == 1 and text.index(".") < text.index(","))):
+        text = text.replace(".", "").replace(",", ".")  # 1.500.000,50
+    elif text.count(".") > 1 or (text.count(".") == 1 and len(text.rpartition(".")[2]) == 3 and "," not in text):
+        text = text.replace(".", "")  # 1.500.000 / 300.000 (thousands)
+    elif text.count(",") > 1 or (text.count(",") == 1 and len(text.rpartition(",")[2]) == 3):
+        text = text.replace(",", "")  # 1,500,000
+    else:
+        text = text.replace(",", ".")  # 2,5
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        return None, _amount_issue(cell, column)
+    if not value.is_finite():
+        return None, _amount_issue(cell, column)
+    return (-value if negative else value), None
+
+
+# Delivery statuses as ``programs.models.InterventionStatus`` codes (kept as text here: cells stays pure).
+_DELIVERY_STATUS: dict[str, str] = {
+    code_key(word): code
+    for code, words in {
+        "delivered": ("delivered", "Tersalurkan", "Tersalur", "Salur", "Sudah", "Diterima", "Selesai", "Terealisasi"),
+        "planned": ("planned", "Direncanakan", "Rencana", "Belum", "Belum Tersalurkan"),
+        "cancelled": ("cancelled", "Dibatalkan", "Batal"),
+    }.items()
+    for word in words
+}
+
+
+def parse_delivery_status(cell: Cell, column: str) -> Result:
+    """Tersalurkan / Direncanakan (blank: tersalurkan). A new delivery cannot be recorded as cancelled."""
+    if is_blank(cell):
+        return None, None
+    code = _DELIVERY_STATUS.get(code_key(cell_text(cell)))
+    if code == "cancelled":
+        message = _("Penyaluran baru tidak dapat langsung berstatus dibatalkan.")
+        return None, issue(column, cell, "invalid_status", message)
+    if code is None:
+        message = _("Status “%(value)s” tidak dikenal; gunakan Tersalurkan atau Direncanakan.") % {
+            "value": _quote(cell)
+        }
+        return None, issue(column, cell, "invalid_status", message)
+    return code, None
+
+
 # Parsers whose result depends only on the cell (few distinct values per column): mapping memoizes them.
 LOW_CARDINALITY: frozenset[Parser] = frozenset(
     {
@@ -880,5 +966,6 @@ LOW_CARDINALITY: frozenset[Parser] = frozenset(
         parse_house_ownership, parse_roof_type, parse_wall_type, parse_floor_type, parse_building_quality,
         parse_lighting_source, parse_power_capacity, parse_cooking_fuel, parse_water_source, parse_toilet_facility,
         parse_verification_priority, parse_bool, parse_desil, parse_persentil, parse_region_code, parse_rt_rw,
+        parse_amount, parse_delivery_status,
     }
 )  # fmt: skip

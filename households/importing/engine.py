@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import functools
+import importlib
 import logging
 import time
 from collections.abc import Callable, Iterator
@@ -59,6 +60,7 @@ from households.models import (
     HouseholdSourceLink,
     ImportFile,
     ImportJob,
+    ImportKind,
     PersonSourceLink,
     RowError,
     Snapshot,
@@ -92,7 +94,8 @@ def parse_file(path: Path, kind: str) -> ParsedFileLike:
 
 
 def _job_files(job: ImportJob) -> list[ImportFile]:
-    kinds = SOURCE_KINDS.get(job.source_id)
+    source = str(job.source_id or "")
+    kinds = SOURCE_KINDS.get(source)
     if kinds is None:
         raise ImportFileError(
             _("Sumber %(source)s belum dapat diimpor dengan mesin impor ini.") % {"source": job.source_id},
@@ -103,7 +106,7 @@ def _job_files(job: ImportJob) -> list[ImportFile]:
     if unexpected:
         raise ImportFileError(
             _("Berkas jenis %(kinds)s tidak dipakai untuk sumber %(source)s.")
-            % {"kinds": ", ".join(unexpected), "source": job.source_id.upper()},
+            % {"kinds": ", ".join(unexpected), "source": source.upper()},
             code="file_kind",
         )
     if not files:
@@ -202,12 +205,26 @@ def _issue_dict(issue: CellIssue) -> dict[str, str]:
     }
 
 
+# Job kinds other than the registry: the module that stages, checks and applies their rows with this engine's
+# reader, mapping, cells, staging, session and row errors (``preview(job=, sample_size=)``, ``run(job=, progress=)``).
+KIND_PIPELINES: dict[str, str] = {ImportKind.INTERVENTIONS: "programs.importing"}
+
+
+def _pipeline(job: ImportJob) -> Any:
+    path = KIND_PIPELINES.get(str(job.kind))
+    return None if path is None else importlib.import_module(path)
+
+
 def preview(*, job: ImportJob, sample_size: int = 20) -> dict[str, Any]:
     """Parse every file of the job (no registry access but the region list) and describe it.
 
     Returns (and stores in ``job.preview``) per file kind: header_row, columns, unmatched, sample rows and
     counts over the whole file. Raises ImportFileError for a file-level fault.
     """
+    pipeline = _pipeline(job)
+    if pipeline is not None:
+        described: dict[str, Any] = pipeline.preview(job=job, sample_size=sample_size)
+        return described
     regions = RegionIndex(job.region)
     result: dict[str, Any] = {}
     for import_file in _job_files(job):
@@ -337,11 +354,15 @@ class _Run:
 
 def run(*, job: ImportJob, progress: ProgressCallback | None = None) -> ImportSummary:
     """Import the job's files into the registry as ``job.snapshot``; see the module docstring."""
+    pipeline = _pipeline(job)
+    if pipeline is not None:
+        done: ImportSummary = pipeline.run(job=job, progress=progress)
+        return done
     earlier = rerun.identical_earlier_import(job)
     if earlier is not None:  # the very same files on an unchanged registry: the earlier result, nothing read
         summary = rerun.repeat(job=job, earlier=earlier)
         summary.engine, summary.rerun_of = rerun.engine_fingerprint(), earlier.pk
-        summary.history_mark = rerun.history_mark(job.source_id)
+        summary.history_mark = rerun.history_mark(str(job.source_id))
         if progress is not None and summary.rows_read:
             progress(summary.rows_read, summary.rows_read)
         return summary
@@ -376,15 +397,16 @@ def _history(job: ImportJob) -> contextlib.AbstractContextManager[Any]:
 
 
 @contextlib.contextmanager
-def _pg_session() -> Iterator[tuple[Any, PgStager]]:
-    """The import's TEMP tables, session settings and the import lock; all undone on the way out."""
+def pg_session(lock: int = IMPORT_LOCK) -> Iterator[tuple[Any, PgStager]]:
+    """The import's TEMP tables, session settings and the import lock (``lock``: registry imports share one,
+    other kinds take their own); all undone on the way out."""
     with connection.cursor() as cursor:
         with contextlib.suppress(DatabaseError), transaction.atomic():
             # Local buffers for the TEMP tables; only settable before the session first touched one.
             cursor.execute("SET temp_buffers = '256MB'")
         for name, value in PG_SESSION_SETTINGS.items():
             cursor.execute(f"SET {name} = %s", [value])
-        cursor.execute("SELECT pg_advisory_lock(%s)", [IMPORT_LOCK])
+        cursor.execute("SELECT pg_advisory_lock(%s)", [lock])
         stager = PgStager(cursor)
         try:
             stager.create()
@@ -397,7 +419,7 @@ def _pg_session() -> Iterator[tuple[Any, PgStager]]:
                     linkage.pg_drop(cursor)
                     for name in PG_SESSION_SETTINGS:
                         cursor.execute(f"RESET {name}")
-                    cursor.execute("SELECT pg_advisory_unlock(%s)", [IMPORT_LOCK])
+                    cursor.execute("SELECT pg_advisory_unlock(%s)", [lock])
             except DatabaseError:
                 # The connection died with the run (the lock and TEMP tables died with it): keep the first error.
                 logger.warning("import session cleanup failed", exc_info=True)
@@ -420,7 +442,7 @@ def _pg_file_counts(cursor: Any, staged: StagedFile, counts: Counts) -> None:
     counts.warnings += int(warned)
 
 
-def _pg_write_row_errors(cursor: Any, job: ImportJob) -> None:
+def pg_write_row_errors(cursor: Any, job: ImportJob) -> None:
     RowError.objects.filter(job=job).delete()
     cursor.execute(
         f"""
@@ -434,7 +456,7 @@ def _pg_write_row_errors(cursor: Any, job: ImportJob) -> None:
 
 def _run_postgres(state: _Run) -> None:
     job = state.job
-    with _pg_session() as (cursor, stager):
+    with pg_session() as (cursor, stager):
         state.parse_all(lambda staged, rows, adapter: stager.stage(staged, rows, adapter, on_batch=state.progress))
         family, person = state.staged.get(FAMILY), state.staged.get(PERSON)
         second = state.staged.get(DTKS) or state.staged.get(DTSEN)
@@ -480,15 +502,15 @@ def _run_postgres(state: _Run) -> None:
                 with _timed(job, "linkage"):
                     linkage.pg_link(ctx, second, state.summary, job=job)
             apply.pg_end_bulk_writes(cursor, bulk_settings)
-            state.summary.history_mark = rerun.history_mark(job.source_id)
+            state.summary.history_mark = rerun.history_mark(str(job.source_id))
             if job.dry_run:
                 transaction.set_rollback(True)
             else:
-                _pg_write_row_errors(cursor, job)
+                pg_write_row_errors(cursor, job)
                 state.finish_job(snapshot_id=snapshot.pk, **_totals(state.summary))
         if job.dry_run:
             with transaction.atomic():
-                _pg_write_row_errors(cursor, job)
+                pg_write_row_errors(cursor, job)
                 state.finish_job(snapshot_id=None, **_totals(state.summary))
 
 
@@ -502,7 +524,7 @@ def _totals(summary: ImportSummary) -> dict[str, int]:
 # -- SQLite / ORM ----------------------------------------------------------------------------------------------
 
 
-def _write_row_errors(job: ImportJob, issues: list[RowIssue]) -> None:
+def write_row_errors(job: ImportJob, issues: list[RowIssue]) -> None:
     RowError.objects.filter(job=job).delete()
     issues = sorted(issues, key=lambda i: (i.file, i.row_number))
     RowError.objects.bulk_create(
@@ -557,9 +579,9 @@ def _run_orm(state: _Run) -> None:
         if job.dry_run:
             transaction.set_rollback(True)
         else:
-            _write_row_errors(job, issues)
+            write_row_errors(job, issues)
             state.finish_job(snapshot_id=snapshot.pk, **_totals(state.summary))
     if job.dry_run:
         with transaction.atomic():
-            _write_row_errors(job, issues)
+            write_row_errors(job, issues)
             state.finish_job(snapshot_id=None, **_totals(state.summary))

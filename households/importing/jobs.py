@@ -58,13 +58,14 @@ from households.importing.types import (
     DTKS,
     DTSEN,
     FAMILY,
+    INTERVENTION,
     PERSON,
     Counts,
     ImportFileError,
     ImportSummary,
     ProgressCallback,
 )
-from households.models import ImportFile, ImportJob, ImportStatus, LinkageReview, RowError, Source
+from households.models import ImportFile, ImportJob, ImportKind, ImportStatus, LinkageReview, RowError, Source
 from tkpk.exceptions import DomainError
 from tkpk.models import Region
 from tkpk.scoping import Role, scope_for
@@ -171,21 +172,26 @@ def import_job_status_label(job: ImportJob) -> str:
 # ---------------------------------------------------------------------------------------------------- reads
 
 
-def import_job_list(*, user: Any) -> QuerySet[ImportJob]:
-    """The jobs the user may see (their secretariat region), newest first, with what the history shows."""
+def import_job_list(*, user: Any, kind: str = ImportKind.REGISTRY) -> QuerySet[ImportJob]:
+    """The jobs of ``kind`` the user may see (their secretariat region; agencies and partners: their own
+    programs' uploads), newest first, with what the history shows."""
     files = ImportFile.objects.order_by("kind").only("id", "job_id", "kind", "original_name", "size", "sha256")
     return (
         ImportJob.objects.for_user(user)
-        .select_related("source", "region", "created_by", "snapshot")
+        .filter(kind=kind)
+        .select_related("source", "region", "created_by", "snapshot", "program")
         .prefetch_related(Prefetch("files", queryset=files))
         .order_by("-created_at", "-id")
     )
 
 
-def import_job_get(*, user: Any, pk: int) -> ImportJob:
-    """One job in the user's scope (404 otherwise)."""
-    qs = ImportJob.objects.for_user(user).select_related(
-        "source", "region", "created_by", "snapshot", "duplicate_of", "duplicate_of__created_by"
+def import_job_get(*, user: Any, pk: int, kind: str = ImportKind.REGISTRY) -> ImportJob:
+    """One job of ``kind`` in the user's scope (404 otherwise)."""
+    qs = (
+        ImportJob.objects.for_user(user)
+        .filter(kind=kind)
+        .select_related("source", "region", "created_by", "snapshot", "duplicate_of", "duplicate_of__created_by")
+        .select_related("program", "program__organization", "duplicate_of__program")
     )
     return get_object_or_404(qs.prefetch_related("files"), pk=pk)
 
@@ -250,7 +256,8 @@ def _check_files(source: str, files: Mapping[str, UploadSource]) -> None:
 
 
 def earlier_import_of(*, job: ImportJob) -> ImportJob | None:
-    """The latest successful (not dry-run) import of the same region with a file of the same sha256."""
+    """The latest successful (not dry-run) import of the same region (and kind and program) with a file of the
+    same sha256."""
     hashes = list(job.files.values_list("sha256", flat=True))
     match = (
         ImportFile.objects.filter(
@@ -258,7 +265,9 @@ def earlier_import_of(*, job: ImportJob) -> ImportJob | None:
             job__status=ImportStatus.SUCCEEDED,
             job__dry_run=False,
             job__region_id=job.region_id,
+            job__kind=job.kind,
         )
+        .filter(Q(job__program__isnull=True) if job.program_id is None else Q(job__program=job.program_id))
         .exclude(job_id=job.pk)
         .select_related("job")
         .order_by("-job__finished_at", "-job_id")
@@ -272,10 +281,19 @@ def duplicate_message(*, job: ImportJob) -> str:
     if earlier is None:
         return ""
     when = timezone.localtime(earlier.finished_at or earlier.created_at)
+    if earlier.kind == ImportKind.INTERVENTIONS:
+        return _(
+            "Berkas ini sudah pernah diunggah pada %(when)s (unggahan #%(id)s, program %(program)s). Baris yang sudah "
+            "tercatat akan dilaporkan sebagai duplikat. Lanjutkan?"
+        ) % {
+            "when": date_format(when, "j F Y H:i"),
+            "id": earlier.pk,
+            "program": earlier.program.code if earlier.program else "-",
+        }
     return _("Berkas ini sudah pernah diimpor pada %(when)s (impor #%(id)s, %(source)s %(label)s). Lanjutkan?") % {
         "when": date_format(when, "j F Y H:i"),
         "id": earlier.pk,
-        "source": earlier.source_id.upper(),
+        "source": str(earlier.source_id or "").upper(),
         "label": earlier.snapshot_label,
     }
 
@@ -311,17 +329,34 @@ def import_job_create(
         created_by=actor,
     )
     for kind in SOURCE_FILE_KINDS[source]:
-        with _opened(files[kind]) as (handle, name):
-            sha256, size = _sha256(handle)
-            import_file = ImportFile(job=job, kind=kind, original_name=Path(name).name[:255], sha256=sha256, size=size)
-            stored_name = get_valid_filename(f"{job.pk}-{kind}{_suffix(name)}")
-            import_file.file.save(stored_name, File(handle, name=stored_name), save=False)
-            import_file.save()
+        import_file_store(job=job, kind=kind, upload=files[kind])
     duplicate = earlier_import_of(job=job)
     if duplicate is not None:
         job.duplicate_of = duplicate
         job.save(update_fields=["duplicate_of"])
     return job
+
+
+def check_suffix(upload: UploadSource) -> None:
+    """Only .xlsx and .csv are read (DomainError otherwise)."""
+    name = upload.name if isinstance(upload, Path) else (upload.name or "")
+    if _suffix(name) not in ALLOWED_SUFFIXES:
+        raise DomainError(
+            _("Berkas %(name)s bukan .xlsx atau .csv. Simpan ulang sebagai .xlsx (Excel) atau .csv.")
+            % {"name": Path(name).name},
+            code="file_type",
+        )
+
+
+def import_file_store(*, job: ImportJob, kind: str, upload: UploadSource) -> ImportFile:
+    """Store one file of a job, hashing it (sha256) while reading."""
+    with _opened(upload) as (handle, name):
+        sha256, size = _sha256(handle)
+        import_file = ImportFile(job=job, kind=kind, original_name=Path(name).name[:255], sha256=sha256, size=size)
+        stored_name = get_valid_filename(f"{job.pk}-{kind}{_suffix(name)}")
+        import_file.file.save(stored_name, File(handle, name=stored_name), save=False)
+        import_file.save()
+    return import_file
 
 
 def _file_mapping(part: Mapping[str, Any]) -> dict[str, Any]:
@@ -375,7 +410,7 @@ def import_job_preview(*, job: ImportJob, sample_size: int = PREVIEW_SAMPLE_SIZE
 def preview_parts(preview: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
     """The per-file parts of a stored preview, keyed by file kind, in upload order."""
     files = preview.get("files", preview)
-    order = {kind: i for i, kind in enumerate((FAMILY, PERSON, DTKS, DTSEN))}
+    order = {kind: i for i, kind in enumerate((FAMILY, PERSON, DTKS, DTSEN, INTERVENTION))}
     parts = {kind: part for kind, part in files.items() if kind in order and isinstance(part, dict)}
     return dict(sorted(parts.items(), key=lambda item: order[item[0]]))
 
@@ -404,14 +439,19 @@ def import_job_upload(
         region=region,
         dry_run=dry_run,
     )
+    import_job_queue_preview(job=job, send=send)
+    job.refresh_from_db()
+    return job
+
+
+def import_job_queue_preview(*, job: ImportJob, send: bool = True) -> None:
+    """Queue the preview task of an uploaded job for when the transaction commits (every kind of job)."""
     _transition(
         job=job,
         from_status=ImportStatus.UPLOADED,
         to_status=ImportStatus.UPLOADED,
         send=_send_preview if send else None,
     )
-    job.refresh_from_db()
-    return job
 
 
 # ---------------------------------------------------------------------------------------------- transitions
@@ -787,6 +827,14 @@ def summary_dict(summary: ImportSummary) -> dict[str, Any]:
     def counts(c: Counts) -> dict[str, int]:
         return {**c.as_dict(), "missing": c.missing}
 
+    if summary.kind == ImportKind.INTERVENTIONS:
+        return {
+            "interventions": {**summary.interventions.as_dict(), "duplicates": summary.interventions.duplicates},
+            "rows_read": summary.rows_read,
+            "dry_run": summary.dry_run,
+            "blocked": summary.blocked,
+            "engine": summary.engine,
+        }
     return {
         "families": counts(summary.families),
         "persons": counts(summary.persons),
@@ -848,12 +896,12 @@ def import_job_execute(*, job_id: int, progress: ProgressCallback | None = None)
             claimed_at=claimed_at,
             status=ImportStatus.SUCCEEDED,
             summary=stored,
-            message="",
+            message=summary.message,
             rows_total=rows,
             rows_done=rows,
             heartbeat_at=timezone.now(),
-            error_count=summary.families.rejected + summary.persons.rejected,
-            warning_count=summary.families.warnings + summary.persons.warnings,
+            error_count=summary.rejected,
+            warning_count=summary.warnings,
         )
     job.refresh_from_db()
     return job

@@ -26,7 +26,16 @@ from django.utils.translation import gettext_lazy
 from households.importing import cells
 from households.importing.cells import Parser, Result
 from households.importing.reader import Cell, open_rows, sniff_format
-from households.importing.types import DTKS, DTSEN, FAMILY, PERSON, FileKind, ImportFileError, ParsedRow
+from households.importing.types import (
+    DTKS,
+    DTSEN,
+    FAMILY,
+    INTERVENTION,
+    PERSON,
+    FileKind,
+    ImportFileError,
+    ParsedRow,
+)
 
 HEADER_SCAN_ROWS = 40  # the header row is looked for in these first rows (title blocks are ~12 rows)
 MIN_HEADER_MATCHES = 2  # a header row names at least this many known columns
@@ -404,7 +413,35 @@ DTSEN_SPEC = FileSpec(
     ],
 )
 
-FILE_SPECS: dict[str, FileSpec] = {spec.kind: spec for spec in (FAMILY_SPEC, PERSON_SPEC, DTKS_SPEC, DTSEN_SPEC)}
+# A program's deliveries (the spreadsheet round-trip of ``programs.importing``): the household by ID Keluarga
+# P3KE or NIK (one of them; checked per row), the delivery's date, value, quantity, status and note. The
+# "(info)" columns of the downloaded template only help the officer find the family; they are not imported.
+INTERVENTION_SPEC = FileSpec(
+    INTERVENTION,
+    gettext_lazy("berkas penyaluran program"),
+    [
+        FieldSpec("id_keluarga", _ID_KELUARGA_P3KE, cells.parse_id),
+        FieldSpec(
+            "nik", ("NIK", "NIK Penerima", "NIK Penerima Manfaat", "NIK Anggota Keluarga"), cells.parse_recipient_nik
+        ),
+        FieldSpec(
+            "delivered_on",
+            ("Tanggal Penyaluran", "Tgl Penyaluran", "Tanggal Salur", "Tanggal Realisasi", "Tanggal Diterima"),
+            cells.parse_date,
+            required=True,
+        ),
+        FieldSpec("value", ("Nilai (Rp)", "Nilai", "Nilai Bantuan", "Nominal", "Nilai Penyaluran"), cells.parse_amount),
+        FieldSpec("quantity", ("Jumlah", "Qty", "Banyaknya", "Volume"), cells.parse_amount),
+        FieldSpec("status", ("Status", "Status Penyaluran"), cells.parse_delivery_status),
+        FieldSpec("note", ("Keterangan", "Catatan", "Ket"), cells.parse_text),
+        FieldSpec("info_head_name", ("Nama Kepala Keluarga (info)",), cells.parse_text, memo=0),
+        FieldSpec("info_desa", ("Desa/Kelurahan (info)",), cells.parse_text, memo=MEMO_MAX),
+    ],
+)
+
+FILE_SPECS: dict[str, FileSpec] = {
+    spec.kind: spec for spec in (FAMILY_SPEC, PERSON_SPEC, DTKS_SPEC, DTSEN_SPEC, INTERVENTION_SPEC)
+}
 # Normalised alias -> the kinds that know it (header detection and "exclusive" headers).
 _ALIAS_KINDS: dict[str, frozenset[str]] = {
     key: frozenset(kind for kind, spec in FILE_SPECS.items() if key in spec.by_alias)

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
-from households.importing.types import DTKS, DTSEN, FAMILY, PERSON
+from households.importing.types import DTKS, DTSEN, FAMILY, INTERVENTION, PERSON
 from households.models import ImportJob, RowError
 from tkpk.xlsx import xlsx_write
 
@@ -31,6 +31,7 @@ FILE_LABELS = {
     PERSON: gettext_lazy("Anggota keluarga (P3KE)"),
     DTKS: gettext_lazy("DTKS"),
     DTSEN: gettext_lazy("DTSEN"),
+    INTERVENTION: gettext_lazy("Penyaluran program"),
 }
 SEVERITY_LABELS = {"error": gettext_lazy("Ditolak"), "warning": gettext_lazy("Peringatan")}
 CHUNK_SIZE = 5000

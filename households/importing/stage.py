@@ -24,7 +24,7 @@ from django.db import models
 from django.utils.translation import gettext as _
 
 from households import choices
-from households.importing.types import DTKS, DTSEN, FAMILY, PERSON, CellIssue, ParsedRow, RowIssue
+from households.importing.types import DTKS, DTSEN, FAMILY, INTERVENTION, PERSON, CellIssue, ParsedRow, RowIssue
 from households.models import Household, Person
 
 BATCH_ROWS = 20_000  # rows per COPY batch; also the progress granularity
@@ -63,7 +63,7 @@ class ParsedFileLike(Protocol):
 @dataclass(frozen=True)
 class StageColumn:
     name: str
-    sql_type: str  # text, integer, boolean, date
+    sql_type: str  # text, integer, boolean, date, numeric
     max_length: int | None = None  # registry limit: a longer value is cut (with a warning) instead of failing
     blank: bool = False  # registry column is NOT NULL and stores "" for blank
 
@@ -125,13 +125,31 @@ SECOND_COLUMNS: tuple[StageColumn, ...] = (
     *_model_columns(Person, SECOND_PERSON_FIELDS),
     *_model_columns(Household, SECOND_HOUSEHOLD_FIELDS),
 )
+# A program's deliveries (``programs.importing`` resolves the household and applies the delivery rules).
+INTERVENTION_COLUMNS: tuple[StageColumn, ...] = (
+    StageColumn("id_keluarga", "text", 64),
+    StageColumn("nik", "text"),
+    StageColumn("delivered_on", "date"),
+    StageColumn("value", "numeric"),
+    StageColumn("quantity", "numeric"),
+    StageColumn("status", "text"),
+    StageColumn("note", "text", 500, blank=True),
+    StageColumn("skipped", "boolean"),
+)
 COLUMNS: dict[str, tuple[StageColumn, ...]] = {
     FAMILY: FAMILY_COLUMNS,
     PERSON: PERSON_COLUMNS,
     DTKS: SECOND_COLUMNS,
     DTSEN: SECOND_COLUMNS,
+    INTERVENTION: INTERVENTION_COLUMNS,
 }
-TABLES: dict[str, str] = {FAMILY: "imp_family", PERSON: "imp_person", DTKS: "imp_second", DTSEN: "imp_second"}
+TABLES: dict[str, str] = {
+    FAMILY: "imp_family",
+    PERSON: "imp_person",
+    DTKS: "imp_second",
+    DTSEN: "imp_second",
+    INTERVENTION: "imp_intervention",
+}
 ISSUE_TABLE = "imp_issue"
 
 
@@ -338,6 +356,7 @@ ANALYZED: dict[str, tuple[str, ...]] = {
     PERSON: ("row_number", "rejected", "id_keluarga", "id_individu", "nik"),
     DTKS: ("row_number", "rejected", "ext_person", "ext_family", "nik", "region_code", "birth_date"),
     DTSEN: ("row_number", "rejected", "ext_person", "ext_family", "nik", "region_code", "birth_date"),
+    INTERVENTION: ("row_number", "rejected", "id_keluarga", "nik"),
 }
 
 
@@ -409,7 +428,7 @@ class PgStager:
 
     def create(self) -> None:
         self.drop()
-        for kind in (FAMILY, PERSON, DTKS):
+        for kind in (FAMILY, PERSON, DTKS, INTERVENTION):
             cols = ", ".join(f"{c.name} {c.sql_type}" for c in COLUMNS[kind])
             self.cursor.execute(
                 f"CREATE TEMP TABLE {TABLES[kind]} (row_number integer NOT NULL, rejected boolean NOT NULL, "
@@ -524,7 +543,22 @@ def memory_stage(
         on_batch(staged.rows_read)
 
 
+DELIVERY_FIELDS = ("delivered_on", "value", "quantity", "status", "note")
+
+
+def _intervention_values(row: ParsedRow) -> dict[str, Any]:
+    """A pre-filled template row the officer left empty (no delivery data at all) is skipped, not refused for its
+    blank date: its only issue, "required" on the date, is dropped here (before the row's issues are staged)."""
+    values = row.values
+    if all(values.get(name) is None for name in DELIVERY_FIELDS) and all(i.code == "required" for i in row.issues):
+        row.issues = []
+        return {**values, "skipped": True}
+    return values
+
+
 def adapter_for(kind: str, resolve_desa: Callable[[dict[str, Any]], str | None]) -> Adapter:
+    if kind == INTERVENTION:
+        return _intervention_values
     if kind in (FAMILY, PERSON):
         return _p3ke_values
     return SecondSourceAdapter(kind, resolve_desa)

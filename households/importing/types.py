@@ -13,7 +13,8 @@ FAMILY = "family"  # P3KE family file: one row per family
 PERSON = "person"  # P3KE person file: one row per person, linked by ID Keluarga P3KE
 DTKS = "dtks"  # DTKS export: one row per person, families by No KK / IDDTKS
 DTSEN = "dtsen"  # DTSEN export: one row per person (or family) with desil 1-10
-FileKind = Literal["family", "person", "dtks", "dtsen"]
+INTERVENTION = "delivery"  # a program's deliveries: one row per household (ID Keluarga P3KE or NIK)
+FileKind = Literal["family", "person", "dtks", "dtsen", "delivery"]
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,10 @@ class Counts:
     warnings: int = 0
     # Households of the source that were in the registry but not in this snapshot (flagged, never deleted).
     missing: int = 0
+    # Intervention uploads: rows not inserted because the delivery is already recorded (or twice in the file).
+    duplicates: int = 0
+    # Intervention uploads: template rows left empty (no delivery data), neither written nor refused.
+    skipped: int = 0
 
     def as_dict(self) -> dict[str, int]:
         return {
@@ -106,8 +111,26 @@ class ImportSummary:
     engine: str = ""  # fingerprint of the engine that produced it (rerun.engine_fingerprint)
     rerun_of: int | None = None  # the identical earlier import whose result this repeats (rerun.repeat)
     history_mark: list[int] | None = None  # history event counts after the run's writes (rerun.history_mark)
+    kind: str = "registry"  # ImportJob.kind
+    interventions: Counts = field(default_factory=Counts)  # intervention uploads
+    # Intervention uploads with all-or-nothing: rows were refused, so nothing was written.
+    blocked: bool = False
+    message: str = ""  # what the job's page says about the outcome (kept as ImportJob.message)
+
+    @property
+    def rejected(self) -> int:
+        return (
+            self.families.rejected + self.persons.rejected + self.interventions.rejected + self.interventions.duplicates
+        )
+
+    @property
+    def warnings(self) -> int:
+        return self.families.warnings + self.persons.warnings + self.interventions.warnings
 
     def to_json_dict(self) -> dict[str, Any]:
+        if self.kind == "interventions":
+            c = self.interventions
+            return {"created": c.created, "duplicates": c.duplicates, "rejected": c.rejected}
         return {"families": self.families.as_dict(), "persons": self.persons.as_dict()}
 
 
