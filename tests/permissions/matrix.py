@@ -8,6 +8,7 @@ the matrix until the table is changed on purpose. The tests derive each case's e
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -27,6 +28,7 @@ from tests.permissions.world import (
     PARTNER_B_ALLOCATED,
     PARTNER_B_PROGRAM,
     PARTNER_PROGRAM,
+    PROGRAM_OWNER,
     PROGRAM_TARGETS,
     REPORT_TARGETS,
     UNALLOCATED,
@@ -341,6 +343,14 @@ SECRETARIAT_REGION = {"secretariat": KENDAL, "secretariat_kukar": KUKAR, "secret
 THIS_YEAR = dt.date.today().year
 
 
+# Reports each actor may open on the report pages: the rows above, but a draft only by its own organization
+# (the secretariat and leadership see a report once it is submitted, as on the board and in the export).
+REPORTS_OPENED: dict[str, frozenset[str]] = {
+    actor: frozenset(t for t in seen if REPORT_STATUS[t] != "draft" or PROGRAM_OWNER[t] == actor)
+    for actor, seen in ACTIVITY_REPORTS_SEEN.items()
+}
+
+
 def board_reader(actor: str) -> bool:
     """programs.activity.may_view_board: the secretariat (reviews) and leadership (reads)."""
     return Cap.ACTIVITY_REPORT_REVIEW in caps(actor) or ACTOR_ROLE[actor] == Role.LEADERSHIP
@@ -384,7 +394,14 @@ class ProgramPage:
     data: tuple[tuple[str, str], ...] = ()
 
     def path(self, **values: object) -> str:
-        defaults: dict[str, object] = {"program": 0, "intervention": 0, "report": 0, "household": 0}
+        defaults: dict[str, object] = {
+            "program": 0,
+            "intervention": 0,
+            "report": 0,
+            "household": 0,
+            "organization": 0,
+            "households": defaultdict(int),  # {households[in-region]}: that household's pk
+        }
         return self.url.format(**{**defaults, "year": THIS_YEAR, **values})
 
 
@@ -433,7 +450,7 @@ REPORT_PAGES = (
         "reports-detail",
         "GET",
         "/laporan-kegiatan/{report}/",
-        gate(_reader_or_reporter, ACTIVITY_REPORTS_SEEN),
+        gate(_reader_or_reporter, REPORTS_OPENED),
         "report",
         REPORT_TARGETS,
     ),
@@ -441,7 +458,7 @@ REPORT_PAGES = (
         "reports-edit",
         "GET",
         "/laporan-kegiatan/{report}/ubah/",
-        gate(Cap.ACTIVITY_REPORT_SUBMIT, ACTIVITY_REPORTS_SEEN, _report_ok_edit_get),
+        gate(Cap.ACTIVITY_REPORT_SUBMIT, REPORTS_OPENED, _report_ok_edit_get),
         "report",
         REPORT_TARGETS,
     ),
@@ -449,7 +466,7 @@ REPORT_PAGES = (
         "reports-edit-post",
         "POST",
         "/laporan-kegiatan/{report}/ubah/",
-        gate(Cap.ACTIVITY_REPORT_SUBMIT, ACTIVITY_REPORTS_SEEN, _report_ok_edit_post),
+        gate(Cap.ACTIVITY_REPORT_SUBMIT, REPORTS_OPENED, _report_ok_edit_post),
         "report",
         REPORT_TARGETS,
         data=(("narrative", "{mark}"), ("obstacles", ""), ("action", "save")),
@@ -458,7 +475,7 @@ REPORT_PAGES = (
         "reports-review",
         "GET",
         "/laporan-kegiatan/{report}/tinjau/",
-        gate(Cap.ACTIVITY_REPORT_REVIEW, ACTIVITY_REPORTS_SEEN, _report_ok_review_get),
+        gate(Cap.ACTIVITY_REPORT_REVIEW, REPORTS_OPENED, _report_ok_review_get),
         "report",
         REPORT_TARGETS,
     ),
@@ -466,7 +483,7 @@ REPORT_PAGES = (
         "reports-review-post",
         "POST",
         "/laporan-kegiatan/{report}/tinjau/",
-        gate(Cap.ACTIVITY_REPORT_REVIEW, ACTIVITY_REPORTS_SEEN, _report_ok_review_post),
+        gate(Cap.ACTIVITY_REPORT_REVIEW, REPORTS_OPENED, _report_ok_review_post),
         "report",
         REPORT_TARGETS,
         data=(("decision", "accept"), ("note", "{mark}")),
@@ -475,7 +492,130 @@ REPORT_PAGES = (
     ProgramPage("reports-export", "GET", "/laporan-kegiatan/papan/unduh/?periode={year}-1", gate(board_reader)),
 )
 
-PROGRAM_PAGES: tuple[ProgramPage, ...] = (*REPORT_PAGES,)
+
+def _may_log(actor: str, program: str | None) -> bool:
+    """Logging a new delivery of ``program`` to the free Kendal household (LOG_HOUSEHOLD) succeeds."""
+    assert program is not None
+    return (
+        program in PROGRAMS_LOGGABLE[actor]
+        and LOG_HOUSEHOLD in HOUSEHOLDS_SEEN[actor]
+        and f"{program}/{LOG_HOUSEHOLD}" not in INTERVENTION_TARGETS
+    )
+
+
+# The household the log form writes to: Kendal, another kecamatan, allocated to nobody; only the other agency's
+# program has reached it (so the secretariat logging that one meets the duplicate guard).
+LOG_HOUSEHOLD = UNALLOCATED
+# Organizations a program may be created for in the create-post walk (world.organizations keys).
+CREATE_FOR = ("opd_officer", "other_agency", "partner", "partner_b", "kukar_opd")
+
+PORTAL_PAGES = (
+    ProgramPage("program-list", "GET", "/program/", gate(Cap.PROGRAM_VIEW)),
+    ProgramPage("program-list-all-years", "GET", "/program/?year=&q=Bantuan", gate(Cap.PROGRAM_VIEW)),
+    ProgramPage("program-overview", "GET", "/program/ringkasan/?year={year}", gate(Cap.PROGRAM_VIEW)),
+    ProgramPage(
+        "program-detail",
+        "GET",
+        "/program/{program}/",
+        gate(Cap.PROGRAM_VIEW, PROGRAMS_SEEN),
+        "program",
+        PROGRAM_TARGETS,
+    ),
+    ProgramPage("program-create", "GET", "/program/tambah/", gate(Cap.PROGRAM_MANAGE)),
+    # A full, valid program form for each owner: created (→ its page) only for an organization the actor may
+    # create programs for; any other is not among the form's choices (→ the form again, nothing created).
+    ProgramPage(
+        "program-create-post",
+        "POST",
+        "/program/tambah/",
+        gate(Cap.PROGRAM_MANAGE, ok=lambda a, t: 302 if t in PROGRAM_ORGS[a] else 200),
+        "organization",
+        CREATE_FOR,
+        data=(("code", "baru-{mark}"), ("name", "Program {mark}")),
+    ),
+    ProgramPage(
+        "program-update",
+        "GET",
+        "/program/{program}/ubah/",
+        gate(Cap.PROGRAM_MANAGE, PROGRAMS_MANAGED),
+        "program",
+        PROGRAM_TARGETS,
+    ),
+    # The program's own values with a new name: saved (→ its page) where the actor manages the program.
+    ProgramPage(
+        "program-update-post",
+        "POST",
+        "/program/{program}/ubah/",
+        gate(Cap.PROGRAM_MANAGE, PROGRAMS_MANAGED, ok=302),
+        "program",
+        PROGRAM_TARGETS,
+        data=(("name", "Program {mark}"),),
+    ),
+    ProgramPage("intervention-log", "GET", "/program/catat/", gate(Cap.INTERVENTION_LOG)),
+    # Preselecting another owner's program or an unseen household by URL shows neither.
+    ProgramPage(
+        "intervention-log-preselect",
+        "GET",
+        "/program/catat/?program={program}&household={households[in-region]}",
+        gate(Cap.INTERVENTION_LOG),
+        "program",
+        PROGRAM_TARGETS,
+    ),
+    # Log a delivery of each program to LOG_HOUSEHOLD: saved (→ the program page) when the actor logs into
+    # that program and may open the household and it is no duplicate; otherwise the form with the error.
+    ProgramPage(
+        "intervention-log-post",
+        "POST",
+        "/program/catat/",
+        gate(Cap.INTERVENTION_LOG, ok=lambda a, t: 302 if _may_log(a, t) else 200),
+        "program",
+        PROGRAM_TARGETS,
+        data=(
+            ("program", "{program}"),
+            ("household", "{households[in-region-unallocated]}"),
+            ("status", "delivered"),
+            ("delivered_on", "{today}"),
+            ("quantity", "1"),
+            ("value", "250000"),
+            ("note", "{mark}"),
+        ),
+    ),
+    ProgramPage("household-finder", "GET", "/program/catat/cari-keluarga/?q=Rahasia", gate(Cap.INTERVENTION_LOG)),
+    ProgramPage(
+        "household-panel",
+        "GET",
+        "/program/catat/keluarga/{household}/",
+        gate(Cap.INTERVENTION_LOG, HOUSEHOLDS_SEEN),
+        "household",
+        HOUSEHOLD_TARGETS,
+    ),
+    # Cancel answers with a redirect to the program page either way (a refusal is a message); the walk checks
+    # the row: cancelled only where the actor may (its delivery, a program it logs into).
+    ProgramPage(
+        "intervention-cancel",
+        "POST",
+        "/program/intervensi/{intervention}/batal/",
+        gate(Cap.INTERVENTION_LOG, INTERVENTIONS_SEEN, ok=302),
+        "intervention",
+        INTERVENTION_TARGETS,
+        data=(("reason", "Batal {mark}"),),
+    ),
+)
+
+PROGRAM_PAGES: tuple[ProgramPage, ...] = (*PORTAL_PAGES, *REPORT_PAGES)
+
+
+def program_page_changes(actor: str, page: ProgramPage, target: str | None) -> bool:
+    """Whether a request to ``page`` writes anything (tested against the rows before and after)."""
+    if page.method != "POST":
+        return False
+    expected = page.expect(actor, target)
+    if page.name == "intervention-cancel":
+        assert target is not None
+        return expected == 302 and target.split("/")[0] in PROGRAMS_LOGGABLE[actor]
+    if page.name == "reports-start":
+        return False  # an empty form: nothing to start
+    return expected == 302
 
 
 def visible_program_marks(actor: str) -> frozenset[str]:
@@ -540,6 +680,9 @@ SCOPED = "scoped"  # rows from for_user, secretariat reads and writes
 REFERENCE = "reference"  # secretariat reads, only superusers write (superuser_only_write)
 AUDIT = "audit"  # secretariat reads its region's rows, nobody writes
 SUPERUSER_ONLY = "superuser-only"  # third-party tools: no role reaches them
+# Code lists shared by every region (program clusters, strategies, assistance kinds): any secretariat reads
+# and extends them (add, edit, deactivate), only superusers delete.
+SHARED = "shared"
 
 # Every registered ModelAdmin must be listed (test_every_registered_admin_is_in_the_matrix).
 ADMIN_KIND: dict[str, str] = {
@@ -554,6 +697,12 @@ ADMIN_KIND: dict[str, str] = {
     "households.householdsourcelink": SCOPED,
     "households.personsourcelink": SCOPED,
     "csr.allocation": SCOPED,
+    "programs.program": SCOPED,
+    "programs.intervention": AUDIT,  # read-only rows; the one write is the cancel action (through the service)
+    "programs.activityreport": AUDIT,  # read-only: reports are written and reviewed in the portal
+    "programs.programcluster": SHARED,
+    "programs.programstrategy": SHARED,
+    "programs.assistancekind": SHARED,
     "tkpk.personaldataaccess": AUDIT,
     "auth.group": SUPERUSER_ONLY,
     "axes.accessattempt": SUPERUSER_ONLY,
@@ -570,7 +719,12 @@ ADMIN_KIND: dict[str, str] = {
 POSTGRES_ONLY_ADMINS = {"pghistory.events"}
 # Admins whose rows are cut by region; each has one row on each side of the border in the world.
 # households.source is unscoped reference data (P3KE, DTKS, ...), the same for every region.
-UNSCOPED_BY_DESIGN = {"households.source"}
+UNSCOPED_BY_DESIGN = {
+    "households.source",
+    "programs.programcluster",
+    "programs.programstrategy",
+    "programs.assistancekind",
+}
 ADMIN_EXTRA_CAPS = {"auth.user": frozenset({Cap.USERS_MANAGE})}
 
 
