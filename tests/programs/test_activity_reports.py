@@ -6,6 +6,10 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import os
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,6 +27,8 @@ from tkpk.models import OrganizationKind
 from tkpk.scoping import Role, scope_for
 
 pytestmark = pytest.mark.django_db
+
+BASE_DIR = Path(__file__).resolve().parents[2]
 
 YEAR = dt.date.today().year - 1  # a finished year: every period of it may be reported
 S1 = Period(PeriodKind.SEMESTER, YEAR, 1)
@@ -565,3 +571,28 @@ def test_board_and_list_query_counts(
     with django_assert_max_num_queries(6):
         response = client.get(reverse("activity_reports:detail", args=[report.pk]))
     assert len(response.context["timeline"]) == 2
+
+
+# ------------------------------------------------------------------------------------------------ setting
+
+SETTING_PROBE = (
+    "import django; django.setup(); from django.conf import settings; print(settings.ACTIVITY_REPORT_PERIOD)"
+)
+
+
+@pytest.mark.parametrize(("value", "expected"), [(None, "semester"), ("quarter", "quarter"), ("bulanan", None)])
+def test_period_setting_from_the_environment(value: str | None, expected: str | None) -> None:
+    """Read once per process, so checked in a fresh interpreter; anything but semester/quarter refuses to start."""
+    env = {k: v for k, v in os.environ.items() if k != "ACTIVITY_REPORT_PERIOD"}
+    env["DJANGO_SETTINGS_MODULE"] = "tkpk.settings"
+    if value is not None:
+        env["ACTIVITY_REPORT_PERIOD"] = value
+    result = subprocess.run(
+        [sys.executable, "-c", SETTING_PROBE], env=env, capture_output=True, text=True, cwd=BASE_DIR, timeout=120
+    )
+    if expected is None:
+        assert result.returncode != 0
+        assert "ACTIVITY_REPORT_PERIOD must be 'semester' or 'quarter'" in result.stderr
+    else:
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.strip().splitlines()[-1] == expected
