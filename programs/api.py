@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import django_filters
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
@@ -64,8 +64,6 @@ class ProgramFilter(django_filters.FilterSet):
         fields: list[str] = []
 
     def search(self, queryset: QuerySet[Program], name: str, value: str) -> QuerySet[Program]:
-        from django.db.models import Q
-
         value = value.strip()
         return queryset.filter(Q(name__icontains=value) | Q(code__icontains=value)) if value else queryset
 
@@ -321,7 +319,9 @@ class InterventionViewSet(
             "`too_many_items`; gunakan unggah spreadsheet). Setiap baris diproses sendiri: baris yang ditolak "
             "tidak menghentikan baris lain. Hasil per baris: `index`, `id` (null jika ditolak), `warnings`, "
             "`error` (`{message, code, extra}` atau null). Status 201 jika semua baris tercatat, 200 jika ada "
-            "yang ditolak (lihat `created`/`failed`)."
+            "yang ditolak (lihat `created`/`failed`). Setiap baris tercatat sendiri: mengirim ulang permintaan yang "
+            "terputus aman untuk program sekali-setahun (baris yang sudah tercatat ditolak sebagai `duplicate` "
+            "dengan `existing_id`). Berkas bukti hanya lewat pencatatan satu per satu."
         ),
         request=InterventionBulkRequestSerializer,
         responses={

@@ -143,7 +143,7 @@ class InterventionInputSerializer(serializers.Serializer[Any]):
     (ID Keluarga in a source such as P3KE) or ``nik`` (a member's NIK, used for the lookup only)."""
 
     program = serializers.IntegerField(min_value=1)
-    household = serializers.IntegerField(min_value=1, required=False)
+    household = serializers.IntegerField(min_value=1, required=False, allow_null=True)
     id_keluarga = serializers.CharField(max_length=64, required=False, allow_blank=True)
     nik = serializers.CharField(max_length=32, required=False, allow_blank=True, write_only=True)
     person = serializers.IntegerField(

@@ -353,6 +353,16 @@ def test_multipart_create_with_evidence(officer: Any, program: Program, settings
     assert Path(iv.evidence.path).read_bytes() == b"%PDF-1.4 bukti"
 
 
+def test_multipart_form_with_blank_fields(officer: Any, program: Program) -> None:
+    """A form sends every field; blank ones count as not given."""
+    member = f.PersonFactory()
+    form = item(program, household="", id_keluarga="", nik=member.nik, person="", value="", note="")
+    response = api(officer).post(INTERVENTIONS, form, format="multipart")
+    assert response.status_code == 201, response.json()
+    assert response.json()["household"]["id"] == member.household_id
+    assert Intervention.objects.get().value == program.unit_value
+
+
 def test_evidence_of_the_wrong_type_is_refused(officer: Any, program: Program, settings: Any, tmp_path: Path) -> None:
     settings.MEDIA_ROOT = tmp_path
     household = f.HouseholdFactory()
@@ -498,7 +508,7 @@ def test_bulk_resolves_references_once_per_batch(officer: Any, program: Program)
     large, large_lookups = run(12)
     assert small_lookups == large_lookups == 1
     per_item = (large - small) / 9
-    assert per_item <= 12, f"{per_item} queries per item"
+    assert per_item <= 10, f"{per_item} queries per item"
 
 
 # -------------------------------------------------------------------------------------- list and filters
