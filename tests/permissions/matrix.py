@@ -400,6 +400,7 @@ class ProgramPage:
             "report": 0,
             "household": 0,
             "organization": 0,
+            "job": 0,
             "households": defaultdict(int),  # {households[in-region]}: that household's pk
         }
         return self.url.format(**{**defaults, "year": THIS_YEAR, **values})
@@ -602,7 +603,71 @@ PORTAL_PAGES = (
     ),
 )
 
-PROGRAM_PAGES: tuple[ProgramPage, ...] = (*PORTAL_PAGES, *REPORT_PAGES)
+# Intervention uploads (program_imports): a program the actor logs into (programs_for_logging), else 404; the job
+# pages fetch ImportJob.for_user(kind=interventions): the secretariat its region's uploads, an agency or partner
+# those of its own organization's programs. test_program_pages makes one uploaded job per JOB_TARGETS program.
+JOB_TARGETS = (OWN_AGENCY, OTHER_AGENCY, PARTNER_PROGRAM, KUKAR_AGENCY)
+JOBS_SEEN: dict[str, frozenset[str]] = {
+    actor: frozenset(t for t in JOB_TARGETS if t in PROGRAMS_LOGGABLE[actor]) for actor in ACTORS
+}
+JOB_ACTIONS_CHANGE = {"job-confirm": True, "job-cancel": True, "job-rerun": False}  # on an uploaded job
+
+IMPORT_PAGES_PROGRAMS = (
+    ProgramPage(
+        "import-template",
+        "GET",
+        "/program/impor/{program}/templat.xlsx",
+        gate(Cap.INTERVENTION_LOG, PROGRAMS_LOGGABLE),
+        "program",
+        PROGRAM_TARGETS,
+    ),
+    # Pre-filled with the eligible households of a Kendal desa: only those the actor may open (test_program_pages
+    # checks the names).
+    ProgramPage(
+        "import-template-prefilled",
+        "GET",
+        f"/program/impor/{{program}}/templat.xlsx?desa={KENDAL_DESA}&desa={KUKAR_DESA}",
+        gate(Cap.INTERVENTION_LOG, PROGRAMS_LOGGABLE),
+        "program",
+        PROGRAM_TARGETS,
+    ),
+    ProgramPage(
+        "import-upload",
+        "GET",
+        "/program/impor/{program}/unggah/",
+        gate(Cap.INTERVENTION_LOG, PROGRAMS_LOGGABLE),
+        "program",
+        PROGRAM_TARGETS,
+    ),
+    ProgramPage(
+        "import-upload-post",  # no file: the form again with the error; nothing created
+        "POST",
+        "/program/impor/{program}/unggah/",
+        gate(Cap.INTERVENTION_LOG, PROGRAMS_LOGGABLE),
+        "program",
+        PROGRAM_TARGETS,
+    ),
+    *[
+        ProgramPage(
+            name,
+            method,
+            f"/program/impor/unggahan/{{job}}/{suffix}",
+            gate(Cap.INTERVENTION_LOG, JOBS_SEEN, ok=302 if method == "POST" else 200),
+            "job",
+            JOB_TARGETS,
+        )
+        for name, method, suffix in (
+            ("job-detail", "GET", ""),
+            ("job-progress", "GET", "progres/"),
+            ("job-confirm", "POST", "konfirmasi/"),
+            ("job-cancel", "POST", "batal/"),
+            ("job-rerun", "POST", "ulang/"),
+            ("job-errors", "GET", "kesalahan.xlsx"),
+        )
+    ],
+)
+
+PROGRAM_PAGES: tuple[ProgramPage, ...] = (*PORTAL_PAGES, *IMPORT_PAGES_PROGRAMS, *REPORT_PAGES)
 
 
 def program_page_changes(actor: str, page: ProgramPage, target: str | None) -> bool:
@@ -615,6 +680,8 @@ def program_page_changes(actor: str, page: ProgramPage, target: str | None) -> b
         return expected == 302 and target.split("/")[0] in PROGRAMS_LOGGABLE[actor]
     if page.name == "reports-start":
         return False  # an empty form: nothing to start
+    if page.name in JOB_ACTIONS_CHANGE:
+        return expected == 302 and JOB_ACTIONS_CHANGE[page.name]
     return expected == 302
 
 

@@ -13,10 +13,12 @@ from typing import Any
 import pytest
 from django.db.models import Model
 
+from households.models import ImportJob, ImportKind, ImportStatus, RowError
 from programs.models import ActivityReport, ActivityReportStatus, Intervention, InterventionStatus, Program
 from tests.permissions.matrix import (
     ACTORS,
     HOUSEHOLDS_SEEN,
+    JOB_TARGETS,
     LOGIN,
     PROGRAM_PAGES,
     REPORTS_OPENED,
@@ -27,14 +29,23 @@ from tests.permissions.matrix import (
 )
 from tests.permissions.test_pages import assert_status, body_text
 from tests.permissions.world import (
+    IN_REGION,
+    KENDAL_DESA,
     KENDAL_MARK,
+    KENDAL_OTHER_DESA,
+    KUKAR_AGENCY,
+    KUKAR_DESA,
     KUKAR_MARK,
     OTHER_AGENCY,
+    OUT_OF_REGION,
     OWN_AGENCY,
+    PARTNER_B_ALLOCATED,
+    PARTNER_B_PROGRAM,
     PARTNER_PROGRAM,
     PROGRAM_MARK,
     PROGRAM_OWNER,
     REPORT_MARK,
+    UNALLOCATED,
     World,
 )
 from tkpk.models import Organization
@@ -63,10 +74,38 @@ CASES = [
 ]
 
 
-def target_object(world: World, kind: str | None, target: str | None) -> Model | None:
+JOB_MARK = {key: f"Unggah{mark}" for key, mark in PROGRAM_MARK.items()}
+
+
+@pytest.fixture
+def intervention_jobs(world: World) -> dict[str, ImportJob]:
+    """One uploaded intervention job per JOB_TARGETS program, by an officer of its owner, with a row error."""
+    made = {}
+    for key in JOB_TARGETS:
+        program = world.programs[key]
+        job = ImportJob.objects.create(
+            kind=ImportKind.INTERVENTIONS,
+            program=program,
+            region_id=program.region_id,
+            snapshot_label=JOB_MARK[key],
+            snapshot_date=dt.date.today(),
+            created_by=world.users[PROGRAM_OWNER[key]],
+            status=ImportStatus.UPLOADED,
+            preview={"delivery": {"header_row": 1, "columns": [], "unmatched": [], "sample": [], "counts": {}}},
+        )
+        RowError.objects.create(
+            job=job, file="delivery", row_number=2, column="NIK", value=JOB_MARK[key], code="required",
+            message=f"{JOB_MARK[key]} kosong",
+        )  # fmt: skip
+        made[key] = job
+    return made
+
+
+def target_object(world: World, kind: str | None, target: str | None, jobs: dict[str, ImportJob]) -> Model | None:
     if kind is None or target is None:
         return None
     objects: dict[str, Any] = {
+        "job": jobs,
         "program": world.programs,
         "intervention": world.interventions,
         "report": world.activity_reports,
@@ -78,6 +117,8 @@ def target_object(world: World, kind: str | None, target: str | None) -> Model |
 
 def state(obj: Model | None) -> tuple[Any, ...]:
     """What a write could change on the target row."""
+    if isinstance(obj, ImportJob):
+        return (ImportJob.objects.get(pk=obj.pk).status,)
     if isinstance(obj, ActivityReport):
         obj = ActivityReport.objects.get(pk=obj.pk)
         return (obj.status, obj.narrative, obj.obstacles, obj.review_note)
@@ -90,8 +131,13 @@ def state(obj: Model | None) -> tuple[Any, ...]:
     return ()
 
 
-def counts() -> tuple[int, int, int]:
-    return Program.objects.count(), Intervention.objects.count(), ActivityReport.objects.count()
+def counts() -> tuple[int, int, int, int]:
+    return (
+        Program.objects.count(),
+        Intervention.objects.count(),
+        ActivityReport.objects.count(),
+        ImportJob.objects.count(),
+    )
 
 
 def program_form(program: Program, **changes: object) -> dict[str, Any]:
@@ -167,8 +213,16 @@ def text(response: Any) -> str:
 
 
 @pytest.mark.parametrize(("actor", "program_page", "target"), CASES)
-def test_program_page(as_actor: Any, world: World, actor: str, program_page: ProgramPage, target: str | None) -> None:
-    obj = target_object(world, program_page.target_kind, target)
+def test_program_page(
+    request: pytest.FixtureRequest,
+    as_actor: Any,
+    world: World,
+    actor: str,
+    program_page: ProgramPage,
+    target: str | None,
+) -> None:
+    jobs = request.getfixturevalue("intervention_jobs") if program_page.target_kind == "job" else {}
+    obj = target_object(world, program_page.target_kind, target, jobs)
     url_values: dict[str, Any] = {"households": {key: h.pk for key, h in world.households.items()}}
     if obj is not None and program_page.target_kind:
         url_values[program_page.target_kind] = obj.pk
@@ -183,10 +237,18 @@ def test_program_page(as_actor: Any, world: World, actor: str, program_page: Pro
     assert_status(response, expected)
     body = text(response)
     assert_no_leak(world, actor, body)
-    if expected in REFUSED and target is not None and program_page.target_kind in ("program", "report"):
+    if expected in REFUSED and target is not None and program_page.target_kind in ("program", "report", "job"):
         # Nothing of the refused row either (the actor's own row is never refused).
-        mark = (PROGRAM_MARK if program_page.target_kind == "program" else REPORT_MARK)[target]
+        mark = {"program": PROGRAM_MARK, "report": REPORT_MARK, "job": JOB_MARK}[program_page.target_kind][target]
         assert mark not in body
+    if program_page.target_kind == "job":
+        for key, mark in JOB_MARK.items():
+            assert mark not in body or key == target, f"{actor} sees the {key} upload on the {target} one"
+        # The page really shows this job (its program; the error report its row error).
+        if expected == 200 and program_page.name == "job-detail":
+            assert PROGRAM_MARK[target or ""] in body
+        if expected == 200 and program_page.name == "job-errors":
+            assert JOB_MARK[target or ""] in body
     changed = (state(obj), counts()) != before
     assert changed == program_page_changes(actor, program_page, target), (
         f"{actor} {'changed' if changed else 'did not change'} {program_page.target_kind} {target}"
@@ -285,6 +347,35 @@ def test_a_draft_stays_with_its_organization(as_actor: Any, world: World, actor:
     response = as_actor(actor).get(f"/laporan-kegiatan/{report.pk}/")
     assert response.status_code in (200, 404)
     assert REPORT_MARK[PARTNER_PROGRAM] not in response.content.decode()
+
+
+# ------------------------------------------------------------------------------------------ intervention uploads
+
+
+@pytest.mark.parametrize(
+    ("actor", "program_key", "expected"),
+    [
+        ("opd_officer", OWN_AGENCY, {IN_REGION, PARTNER_B_ALLOCATED}),  # every household of the desa
+        ("partner", PARTNER_PROGRAM, {IN_REGION}),  # only its allocated one, not partner B's in the same desa
+        ("partner_b", PARTNER_B_PROGRAM, {PARTNER_B_ALLOCATED}),
+        ("secretariat", PARTNER_PROGRAM, {IN_REGION, PARTNER_B_ALLOCATED}),
+        ("secretariat_kukar", KUKAR_AGENCY, {OUT_OF_REGION}),
+    ],
+)
+def test_prefilled_template_lists_only_households_in_scope(
+    as_actor: Any, world: World, actor: str, program_key: str, expected: set[str]
+) -> None:
+    """The pre-filled template names households: only those the actor may open, whatever desa it asks for."""
+    program = world.programs[program_key]
+    response = as_actor(actor).get(
+        f"/program/impor/{program.pk}/templat.xlsx", {"desa": [KENDAL_DESA, KENDAL_OTHER_DESA, KUKAR_DESA]}
+    )
+    assert response.status_code == 200
+    sheet = text(response)
+    shown = {target for target, household in world.households.items() if household.head_name in sheet}
+    if actor in ("opd_officer", "secretariat"):
+        expected = expected | {UNALLOCATED}  # the other Kendal desa asked for too
+    assert shown == expected
 
 
 def test_review_page_of_a_report_whose_submitter_left(as_actor: Any, world: World) -> None:
