@@ -41,7 +41,12 @@ def rupiah(value: Any) -> str:
 def progress(value: Any, total: Any, label: str = "", testid: str = "") -> dict[str, Any]:
     """A Bootstrap progress bar of value/total: green at 100 %, amber from 50 %, red below."""
     pct = percent_of(value, total)
+    part = _number(value) or Decimal(0)
     width = 0 if pct is None else max(0, min(pct, 100))
+    shown = "—" if pct is None else f"{pct}%"
+    if pct == 0 and part > 0:
+        # Something was reached but less than half a percent: say so, and keep a sliver of bar visible.
+        width, shown = 1, "<1%"
     if pct is None:
         tone = "secondary"
     elif pct >= 100:
@@ -50,4 +55,4 @@ def progress(value: Any, total: Any, label: str = "", testid: str = "") -> dict[
         tone = "warning"
     else:
         tone = "danger"
-    return {"pct": pct, "width": width, "tone": tone, "label": label, "testid": testid}
+    return {"pct": pct, "shown": shown, "width": width, "tone": tone, "label": label, "testid": testid}
