@@ -11,6 +11,7 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from tests.permissions.world import (
     ACTORS,
@@ -698,12 +699,13 @@ def visible_program_marks(actor: str) -> frozenset[str]:
 @dataclass(frozen=True)
 class Endpoint:
     name: str
-    url: str  # placeholders: {household}, {region}, {organization}
+    url: str  # placeholders: {household}, {region}, {organization}, {program}, {intervention}
     kind: str  # root, list, detail
     targets: tuple[str | None, ...] = (None,)
+    capability: str | None = None  # needed on top of Cap.API
 
     def path(self, fmt: str = "", **values: object) -> str:
-        defaults = {"household": 1, "region": KENDAL_DESA, "organization": 1}
+        defaults = {"household": 1, "region": KENDAL_DESA, "organization": 1, "program": 1, "intervention": 1}
         path, _, query = self.url.format(**{**defaults, **values}).partition("?")
         if fmt:
             path = path.rstrip("/") + fmt if self.kind != "root" else path + fmt
@@ -718,11 +720,27 @@ API_ENDPOINTS = (
     Endpoint("organization-detail", "/api/v1/organizations/{organization}/", "detail", (OWN, IN_REGION, OUT_OF_REGION)),
     Endpoint("household-list", "/api/v1/households/", "list"),
     Endpoint("household-detail", "/api/v1/households/{household}/", "detail", HOUSEHOLD_TARGETS),
+    # Programs: read with Cap.PROGRAM_VIEW (leadership has no API access at all); rows PROGRAMS_SEEN.
+    Endpoint("program-list", "/api/v1/programs/", "list", capability=Cap.PROGRAM_VIEW),
+    Endpoint("program-detail", "/api/v1/programs/{program}/", "detail", PROGRAM_TARGETS, Cap.PROGRAM_VIEW),
+    # Interventions: Cap.INTERVENTION_LOG; rows INTERVENTIONS_SEEN.
+    Endpoint("intervention-list", "/api/v1/interventions/", "list", capability=Cap.INTERVENTION_LOG),
+    Endpoint(
+        "intervention-detail",
+        "/api/v1/interventions/{intervention}/",
+        "detail",
+        INTERVENTION_TARGETS,
+        Cap.INTERVENTION_LOG,
+    ),
 )
 API_FORMATS = ("", ".json")  # the router also serves every endpoint with a format suffix
 
 
 def api_seen(actor: str, endpoint: Endpoint, target: str) -> bool:
+    if endpoint.name == "program-detail":
+        return target in PROGRAMS_SEEN[actor]
+    if endpoint.name == "intervention-detail":
+        return target in INTERVENTIONS_SEEN[actor]
     if endpoint.name == "household-detail":
         return target in HOUSEHOLDS_SEEN[actor]
     if endpoint.name == "region-detail":
@@ -733,12 +751,90 @@ def api_seen(actor: str, endpoint: Endpoint, target: str) -> bool:
 def api_expected(actor: str, endpoint: Endpoint, target: str | None) -> int | frozenset[int]:
     if actor == "anonymous":
         return ANONYMOUS_API
-    if Cap.API not in caps(actor):
+    if Cap.API not in caps(actor) or (endpoint.capability and endpoint.capability not in caps(actor)):
         return 403
     if endpoint.kind != "detail":
         return 200
     assert target is not None
     return 200 if api_seen(actor, endpoint, target) else 404
+
+
+@dataclass(frozen=True)
+class ApiWrite:
+    """A write through the API: method, URL, JSON body and who gets what (``expect``: a Rule over status codes;
+    anonymous gets ANONYMOUS_API). ``{mark}`` in the body is what the write would store."""
+
+    name: str
+    method: str
+    url: str  # placeholders: {program}, {intervention}
+    expect: Callable[[str, str | None], int]
+    target_kind: str | None = None
+    targets: tuple[str | None, ...] = (None,)
+
+    def path(self, fmt: str = "", **values: object) -> str:
+        path = self.url.format(**{"program": 1, "intervention": 1, **values})
+        return path.rstrip("/") + fmt if fmt else path
+
+
+def api_gate(
+    capability: str, seen: dict[str, frozenset[str]] | None, ok: int | Callable[[str, str | None], int]
+) -> Any:
+    def rule(actor: str, target: str | None) -> int:
+        if Cap.API not in caps(actor) or capability not in caps(actor):
+            return 403
+        if seen is not None and target is not None and target not in seen[actor]:
+            return 404
+        return ok(actor, target) if callable(ok) else ok
+
+    return rule
+
+
+API_WRITES = (
+    # Create a program for each owner: 201 for an organization the actor may create programs for, else 400
+    # (not among the serializer's organizations).
+    ApiWrite(
+        "program-create",
+        "POST",
+        "/api/v1/programs/",
+        api_gate(Cap.PROGRAM_MANAGE, None, lambda a, t: 201 if t in PROGRAM_ORGS[a] else 400),
+        "organization",
+        CREATE_FOR,
+    ),
+    ApiWrite(
+        "program-patch",
+        "PATCH",
+        "/api/v1/programs/{program}/",
+        api_gate(Cap.PROGRAM_MANAGE, PROGRAMS_MANAGED, 200),
+        "program",
+        PROGRAM_TARGETS,
+    ),
+    # Log a delivery of each program to LOG_HOUSEHOLD (as the portal's log form).
+    ApiWrite(
+        "intervention-create",
+        "POST",
+        "/api/v1/interventions/",
+        api_gate(Cap.INTERVENTION_LOG, None, lambda a, t: 201 if _may_log(a, t) else 400),
+        "program",
+        PROGRAM_TARGETS,
+    ),
+    # The same as one bulk item: 201 when the item is created, 200 with the item's error otherwise.
+    ApiWrite(
+        "intervention-bulk",
+        "POST",
+        "/api/v1/interventions/bulk/",
+        api_gate(Cap.INTERVENTION_LOG, None, lambda a, t: 201 if _may_log(a, t) else 200),
+        "program",
+        PROGRAM_TARGETS,
+    ),
+    ApiWrite(
+        "intervention-cancel",
+        "POST",
+        "/api/v1/interventions/{intervention}/cancel/",
+        api_gate(Cap.INTERVENTION_LOG, INTERVENTIONS_SEEN, 200),
+        "intervention",
+        INTERVENTION_TARGETS,
+    ),
+)
 
 
 # ------------------------------------------------------------------------------------------- admin

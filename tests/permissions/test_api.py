@@ -13,9 +13,11 @@ from tests.permissions.matrix import (
     API_ENDPOINTS,
     API_FORMATS,
     HOUSEHOLDS_SEEN,
+    INTERVENTIONS_SEEN,
     KABUPATEN_SEEN,
     ORGS_SEEN,
     OWN,
+    PROGRAMS_SEEN,
     REGION_TARGETS,
     Endpoint,
     api_expected,
@@ -42,7 +44,11 @@ def _cases() -> list[Any]:
 def _path(world: World, actor: str, endpoint: Endpoint, target: str | None, fmt: str) -> str:
     values: dict[str, object] = {}
     if target is not None:
-        if endpoint.name == "household-detail":
+        if endpoint.name == "program-detail":
+            values["program"] = world.programs[target].pk
+        elif endpoint.name == "intervention-detail":
+            values["intervention"] = world.interventions[target].pk
+        elif endpoint.name == "household-detail":
             values["household"] = world.households[target].pk
         elif endpoint.name == "region-detail":
             values["region"] = REGION_TARGETS[target]
@@ -70,6 +76,11 @@ def test_api(as_actor: Any, world: World, actor: str, endpoint: Endpoint, target
     if response.status_code != 200:
         assert KENDAL_MARK not in body and KUKAR_MARK not in body
         return
+    if endpoint.name.startswith(("program-", "intervention-")):
+        # Deliveries name households: never one the actor could not open itself.
+        for household_target, household in world.households.items():
+            if household_target not in HOUSEHOLDS_SEEN[actor]:
+                assert household.head_name not in body, f"{actor} reads the {household_target} household by name"
     data = json.loads(body)
     if endpoint.kind != "list":
         return
@@ -87,6 +98,10 @@ def test_api(as_actor: Any, world: World, actor: str, endpoint: Endpoint, target
         assert {row["id"] for row in rows} == {world.organizations[k].pk for k in ORGS_SEEN[actor]}
     elif endpoint.name == "region-list":
         assert {row["code"] for row in rows} == KABUPATEN_SEEN[actor]
+    elif endpoint.name == "program-list":
+        assert {row["id"] for row in rows} == {world.programs[k].pk for k in PROGRAMS_SEEN[actor]}
+    elif endpoint.name == "intervention-list":
+        assert {row["id"] for row in rows} == {world.interventions[k].pk for k in INTERVENTIONS_SEEN[actor]}
 
 
 # Filters must not widen the scope: asking for another region's rows by its code, name or NIK finds nothing.

@@ -7,7 +7,15 @@ from __future__ import annotations
 
 from django.urls import URLPattern, URLResolver, get_resolver, resolve
 
-from tests.permissions.matrix import API_ENDPOINTS, API_FORMATS, EXEMPT_ROUTES, PAGES, PROGRAM_PAGES, PUBLIC_PAGES
+from tests.permissions.matrix import (
+    API_ENDPOINTS,
+    API_FORMATS,
+    API_WRITES,
+    EXEMPT_ROUTES,
+    PAGES,
+    PROGRAM_PAGES,
+    PUBLIC_PAGES,
+)
 
 
 def _join(prefix: str, route: str) -> str:
@@ -30,6 +38,7 @@ def _matrix_paths() -> list[str]:
     paths = [page.path() for page in PAGES]
     paths += [page.path for page in PUBLIC_PAGES]
     paths += [page.path() for page in PROGRAM_PAGES]
+    paths += [write.path(fmt) for write in API_WRITES for fmt in API_FORMATS]
     paths += [endpoint.path(fmt) for endpoint in API_ENDPOINTS for fmt in API_FORMATS]
     return paths
 
