@@ -287,11 +287,13 @@ class _Outcome:
 def _preview_dict(
     staged: StagedFile, outcome: _Outcome, sample_rows: list[ParsedRow], issues: dict[int, list[dict[str, str]]]
 ) -> dict[str, Any]:
+    adapter = adapter_for(INTERVENTION, lambda values: None)
     sample = [
         {
             "row_number": row.row_number,
             "values": {name: _display(name, value) for name, value in row.values.items()},
             "issues": issues.get(row.row_number, []),
+            "skipped": bool(adapter(row).get("skipped")),
         }
         for row in sample_rows
     ]

@@ -187,8 +187,13 @@ class UploadView(InterventionImportMixin, View):
 def preview_blocks(job: ImportJob) -> list[dict[str, Any]]:
     """The registry preview's blocks, with this flow's column labels."""
     blocks = base.preview_files(job)
+    parts = jobs.preview_parts(job.preview)
     for block in blocks:
         block["label"] = _("Berkas penyaluran")
+        stored = parts.get(block["kind"], {}).get("sample", [])
+        for row, kept in zip(block["sample"], stored, strict=False):
+            if kept.get("skipped"):
+                row["state"] = "skipped"
         for item in block["mapping"]:
             if item["field"] in FIELD_LABELS:
                 item["label"] = str(FIELD_LABELS[item["field"]])

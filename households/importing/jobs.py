@@ -829,7 +829,11 @@ def summary_dict(summary: ImportSummary) -> dict[str, Any]:
 
     if summary.kind == ImportKind.INTERVENTIONS:
         return {
-            "interventions": {**summary.interventions.as_dict(), "duplicates": summary.interventions.duplicates},
+            "interventions": {
+                **summary.interventions.as_dict(),
+                "duplicates": summary.interventions.duplicates,
+                "skipped": summary.interventions.skipped,
+            },
             "rows_read": summary.rows_read,
             "dry_run": summary.dry_run,
             "blocked": summary.blocked,

@@ -93,6 +93,8 @@ def test_officer_uploads_a_template_with_one_bad_row(
     expect(preview.get_by_test_id("count-skipped")).to_have_text("1")
     bad = page.get_by_test_id("sample-delivery").locator(f'tr[data-row="{bad_row}"]')
     expect(bad).to_contain_text("ID Keluarga P3KE P3KE-9999 tidak ditemukan di wilayah Anda.")
+    empty = page.get_by_test_id("sample-delivery").locator(f'tr[data-row="{rows["P3KE-0003"]}"]')
+    expect(empty).to_have_attribute("data-state", "skipped")
     assert not Intervention.objects.exists()
     shoot(page, screenshot_dir, "intervention-upload-2-preview")
 
@@ -100,6 +102,7 @@ def test_officer_uploads_a_template_with_one_bad_row(
     expect(page.get_by_test_id("import-status")).to_have_attribute("data-status", "succeeded", timeout=120_000)
     expect(page.get_by_test_id("result-created")).to_have_text("2")
     expect(page.get_by_test_id("result-rejected")).to_have_text("1")
+    expect(page.get_by_test_id("result-skipped")).to_have_text("1")
     error = page.get_by_test_id("row-errors").locator(f'tr[data-row="{bad_row}"]')
     expect(error).to_contain_text("P3KE-9999")
     expect(error).to_have_attribute("data-code", "household_unknown")

@@ -271,6 +271,7 @@ def test_empty_template_rows_are_skipped_not_refused(officer, program, tmp_path)
     job = upload_and_run(officer, program, path, all_or_nothing=True)
     assert job.summary["interventions"]["created"] == 1
     assert job.preview["delivery"]["counts"]["skipped"] == 1
+    assert job.summary["interventions"]["skipped"] == 1
     assert errors(job) == {}
 
 
