@@ -290,6 +290,7 @@ class Upload:
     cpu_s: float = 0.0
     note: str = ""
     load: tuple[float, float] = (0.0, 0.0)  # 1-minute load average before and after
+    statements: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # slowest SQL per step
 
     @property
     def rows_per_s(self) -> float:
@@ -313,12 +314,23 @@ def worker_web_upload(payload: dict[str, Any]) -> dict[str, Any]:
     """The web flow as the services run it: upload (store + hash), preview, confirm, run; each timed."""
     django_setup()
     from django.contrib.auth import get_user_model
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
 
     from households.importing import jobs
     from programs.importing import intervention_job_create
     from programs.models import Program
 
     timings: dict[str, float] = {}
+    statements: dict[str, list[dict[str, Any]]] = {}
+
+    def top(captured: CaptureQueriesContext, limit: int = 6) -> list[dict[str, Any]]:
+        # COPY goes around Django's cursor wrapper: only execute() statements are listed.
+        timed = sorted(captured.captured_queries, key=lambda q: float(q["time"]), reverse=True)[:limit]
+        total = sum(float(q["time"]) for q in captured.captured_queries)
+        listed = [{"ms": float(q["time"]) * 1000, "sql": " ".join(q["sql"].split())[:300]} for q in timed]
+        return [{"ms": total * 1000, "sql": f"(all {len(captured.captured_queries)} statements)"}, *listed]
+
     started = time.perf_counter()
     user = get_user_model()._default_manager.get(username=OPD_USER)
     program = Program.objects.get(pk=payload["program"])
@@ -326,20 +338,25 @@ def worker_web_upload(payload: dict[str, Any]) -> dict[str, Any]:
     job = intervention_job_create(actor=user, program=program, upload=Path(payload["path"]))
     timings["upload (store + hash)"] = time.perf_counter() - mark
     mark = time.perf_counter()
-    job = jobs.import_job_preview(job=job)
+    with CaptureQueriesContext(connection) as captured:
+        job = jobs.import_job_preview(job=job)
     timings["preview"] = time.perf_counter() - mark
+    statements["preview"] = top(captured)
     mark = time.perf_counter()
     job = jobs.import_job_confirm(job=job, accept_duplicate=True, send=False)
     timings["confirm"] = time.perf_counter() - mark
     mark = time.perf_counter()
-    finished = jobs.import_job_execute(job_id=job.pk)
+    with CaptureQueriesContext(connection) as captured:
+        finished = jobs.import_job_execute(job_id=job.pk)
     timings["run"] = time.perf_counter() - mark
+    statements["run"] = top(captured)
     timings["total in process"] = time.perf_counter() - started
     assert finished is not None
     counts = finished.summary.get("interventions", {})
     preview_counts = {k: v for k, v in (job.preview or {}).items() if k == "counts"}
     return {
         "timings": timings,
+        "statements": statements,
         "status": finished.status,
         "message": finished.message,
         "result": {key: int(counts.get(key, 0)) for key in ("created", "duplicates", "rejected")},
@@ -360,6 +377,7 @@ def web_upload(label: str, program: int, path: str, rows: int, env: dict[str, st
         cpu_s=stats.cpu_s,
         note=f"status {result['status']} {result['message']}".strip(),
         load=(load_before, os.getloadavg()[0]),
+        statements=result.get("statements", {}),
     )
     steps = ", ".join(f"{k} {v:.2f}s" for k, v in upload.steps.items())
     print(f"  {label}: {steps}; {json.dumps(upload.result)} ({upload.note})")
@@ -535,6 +553,8 @@ def summarise(report: Report, uploads: list[Upload], rows: int) -> list[str]:
         )
         for step, seconds in upload.steps.items():
             lines.append(f"    {step:<48} {seconds:8.2f}")
+            for statement in upload.statements.get(step, []):
+                lines.append(f"        {statement['ms'] / 1000:7.2f}s  {statement['sql'][:150]}")
     lines += ["", f"Pages (server time, Django test Client; target p95 < {TARGET_PAGE_MS:.0f} ms)", "-" * 104]
     lines.append(f"{'page':<40} {'user':<17} {'median':>8} {'p95':>8} {'sql':>8} {'py cpu':>8} {'queries':>7}  verdict")
     for page in report.pages:

@@ -7,14 +7,16 @@ a few cancelled with a reason (some of them logged again), later tranches and no
 planned. Delivered dates are never after ``today``.
 
 Everything random comes from one ``random.Random(seed)`` and the demo households in id order, so the same
-seed on the same households gives the same programs and deliveries. Interventions are written with
-``bulk_create`` in batches; ``Intervention.save()`` is bypassed, so the denormalised columns (period year,
-once-per-period flag, organization, region codes) are filled here exactly as ``save()`` would fill them.
+seed on the same households gives the same programs and deliveries. Interventions are written set-based
+(COPY in chunks on PostgreSQL, ``bulk_create`` in batches on SQLite); ``Intervention.save()`` is bypassed, so the
+denormalised columns (period year, once-per-period flag, organization, region codes) are filled here exactly as
+``save()`` would fill them.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import random
 import time
 from collections.abc import Sequence
@@ -27,6 +29,7 @@ from django.db import connection, models, transaction
 from django.utils import timezone
 
 from households import choices
+from households.demo import _CopyTable as CopyTable
 from households.models import Household, Person
 from programs.models import (
     AssistanceKind,
@@ -44,7 +47,14 @@ from tkpk.history import history_context
 from tkpk.identifiers import normalize_region_code
 from tkpk.models import Organization, OrganizationKind, Region, RegionLevel
 
-BATCH_SIZE = 2000
+BATCH_SIZE = 2000  # bulk_create batch (SQLite)
+COPY_CHUNK = 20_000  # rows per COPY (PostgreSQL)
+# Intervention columns written by the demo, in the builder's tuple order; the others take their defaults.
+COLUMNS: tuple[str, ...] = (
+    "program_id", "household_id", "delivered_on", "period_year", "once_per_period", "organization_id",
+    "province_code", "kabupaten_code", "kecamatan_code", "desa_id", "value", "quantity", "status", "cancel_reason",
+    "note", "channel", "entered_by_id",
+)  # fmt: skip
 CANCEL_SHARE = 0.02  # of each program's records
 RELOG_SHARE = 0.35  # of the cancelled ones of a once-per-year program: logged again later (correct record)
 PLANNED_SHARE = 0.03  # of a current-year once-per-year program's households not delivered yet
@@ -236,7 +246,7 @@ class _Builder:
         self.rng = rng
         self.today = today
         self.users = users
-        self.items: list[Intervention] = []
+        self.items: list[tuple[Any, ...]] = []  # values in COLUMNS order
 
     def intervention(
         self,
@@ -250,30 +260,14 @@ class _Builder:
         cancel_reason: str = "",
         channel: str,
         entered_by: Any,
-    ) -> Intervention:
+    ) -> None:
         desa = family.desa
-        item = Intervention(
-            program=program,
-            household_id=family.pk,
-            delivered_on=delivered_on,
-            # What Intervention.save() would set:
-            period_year=delivered_on.year,
-            once_per_period=program.once_per_year,
-            organization_id=program.organization_id,
-            province_code=desa[:2],
-            kabupaten_code=desa[:4],
-            kecamatan_code=desa[:6],
-            desa_id=desa,
-            value=Decimal(value),
-            quantity=Decimal(1),
-            status=status,
-            cancel_reason=cancel_reason,
-            note=note,
-            channel=channel,
-            entered_by=entered_by,
-        )
-        self.items.append(item)
-        return item
+        self.items.append((
+            program.pk, family.pk, delivered_on,
+            # What Intervention.save() would set: year, once-per-period flag, organization, region codes.
+            delivered_on.year, program.once_per_year, program.organization_id, desa[:2], desa[:4], desa[:6], desa,
+            Decimal(value), Decimal(1), status, cancel_reason, note, channel, entered_by.pk if entered_by else None,
+        ))  # fmt: skip
 
     def channel(self, program: Program) -> str:
         if program.funding_source == FundingSource.CSR and program.organization.kind == OrganizationKind.COMPANY:
@@ -402,7 +396,8 @@ def demo_programs_seed(
     years = (today.year - 1, today.year)
     demo_programs = Program.objects.filter(is_demo=True, region=region)
 
-    with transaction.atomic(), history_context(command="seed_demo", part="programs", region=plain, seed=seed):
+    context = history_context(command="seed_demo", part="programs", region=plain, seed=seed)
+    with transaction.atomic(), context as history:
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # see households.demo._check_constraints_immediately
@@ -490,12 +485,31 @@ def demo_programs_seed(
                     builder.once(spec, program, chosen, actor)
                 else:
                     builder.recurring(spec, program, chosen, actor)
-        for start in range(0, len(builder.items), BATCH_SIZE):
-            Intervention.objects.bulk_create(builder.items[start : start + BATCH_SIZE])
+        _write(builder.items, history)
         result.interventions_created = len(builder.items)
         _totals(result, demo_programs)
     result.seconds = time.monotonic() - started
     return result
+
+
+def _write(rows: list[tuple[Any, ...]], history: Any) -> None:
+    """COPY in chunks on PostgreSQL (the history trigger still writes one event per row, with this run's
+    context); ``bulk_create`` in batches elsewhere."""
+    if connection.vendor != "postgresql":
+        for start in range(0, len(rows), BATCH_SIZE):
+            batch = rows[start : start + BATCH_SIZE]
+            Intervention.objects.bulk_create([Intervention(**dict(zip(COLUMNS, row, strict=True))) for row in batch])
+        return
+    table = CopyTable(Intervention, COLUMNS, {}, timezone.now())
+    with connection.cursor() as cursor:
+        if history is not None:  # COPY bypasses pghistory's execute wrapper: set its context variables
+            cursor.execute(
+                "SELECT set_config('pghistory.context_id', %s, true), "
+                "set_config('pghistory.context_metadata', %s, true)",
+                [str(history.id), json.dumps(history.metadata)],
+            )
+        for start in range(0, len(rows), COPY_CHUNK):
+            table.copy(cursor, rows[start : start + COPY_CHUNK])
 
 
 def _actor_for(org_key: str) -> str:
