@@ -302,3 +302,70 @@ def household_finder(
 
     filters = HouseholdFilters(name=name, nik=nik, id_keluarga=id_keluarga, region=region)
     return list(household_search(user=user, filters=filters)[:limit])
+
+
+@dataclass(frozen=True)
+class ProgramRealisation:
+    """What the program page shows above its intervention list, from two grouped queries."""
+
+    reached: int
+    realised_value: Decimal
+    status_counts: dict[str, int]
+    by_kecamatan: list[KecamatanRealisation]
+
+
+def program_realisation(*, program: Program) -> ProgramRealisation:
+    """Households reached (distinct, exact), value realised, interventions per status and delivered households
+    per kecamatan of one program: one pass grouped by kecamatan and status, one distinct count."""
+    rows = list(
+        Intervention.objects.filter(program=program)
+        .order_by()
+        .values("kecamatan_code", "status")
+        .annotate(households=Count("household_id", distinct=True), value=Sum("value"), n=Count("id"))
+    )
+    reached = (
+        Intervention.objects.filter(program=program, status=InterventionStatus.DELIVERED)
+        .order_by()
+        .aggregate(n=Count("household_id", distinct=True))["n"]
+    )
+    status_counts = {status: 0 for status in InterventionStatus.values}
+    for row in rows:
+        status_counts[row["status"]] = status_counts.get(row["status"], 0) + row["n"]
+    delivered = sorted(
+        (r for r in rows if r["status"] == InterventionStatus.DELIVERED), key=lambda r: r["kecamatan_code"]
+    )
+    names = dict(Region.objects.filter(code__in=[r["kecamatan_code"] for r in delivered]).values_list("code", "name"))
+    return ProgramRealisation(
+        reached=reached or 0,
+        realised_value=sum((r["value"] or Decimal(0) for r in delivered), Decimal(0)),
+        status_counts=status_counts,
+        by_kecamatan=[
+            KecamatanRealisation(
+                code=r["kecamatan_code"],
+                name=names.get(r["kecamatan_code"], r["kecamatan_code"]),
+                households=r["households"],
+                value=r["value"] or Decimal(0),
+                interventions=r["n"],
+            )
+            for r in delivered
+        ],
+    )
+
+
+def program_fetch(*, user: Any, pk: int) -> Program:
+    """One program in the user's scope (404 otherwise) without the realisation subqueries: the program page
+    reads those from ``program_realisation``."""
+    qs = Program.objects.for_user(user).select_related("organization", "cluster", "strategy", "assistance_kind")
+    program: Program = get_object_or_404(qs, pk=pk)
+    return program
+
+
+def program_totals_of(programs: list[Program]) -> ProgramTotals:
+    """``program_totals`` of rows already read from ``program_list`` (no second pass over the interventions)."""
+    return ProgramTotals(
+        programs=len(programs),
+        target_households=sum(p.target_households for p in programs),
+        reached=sum(p.reached for p in programs),  # type: ignore[attr-defined]
+        budget=sum((p.budget for p in programs), Decimal(0)),
+        realised_value=sum((p.realised_value for p in programs), Decimal(0)),  # type: ignore[attr-defined]
+    )

@@ -5,11 +5,37 @@ from __future__ import annotations
 from typing import Any
 
 import django_tables2 as tables
+from django.core.paginator import EmptyPage, Page
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from django_tables2.paginators import LazyPaginator
+from django_tables2.rows import BoundRow
 
 from programs.models import Intervention, InterventionStatus
 from programs.templatetags.program_tags import rupiah
+
+
+class IdsFirstPaginator(LazyPaginator):
+    """A LazyPaginator (no COUNT) that reads the page's ids first, as a narrow top-N over the filtered rows,
+    then only those rows with their joins. Sorting every joined row of a 100k-row program to show 25 is what
+    it avoids."""
+
+    def page(self, number: Any) -> Page:
+        number = self.validate_number(number or 1)
+        queryset = self.object_list.data.data  # the table's BoundRows -> TableQuerysetData -> QuerySet
+        bottom = (number - 1) * self.per_page
+        ids = list(queryset.select_related(None).values_list("pk", flat=True)[bottom : bottom + self.per_page + 1])
+        if len(ids) > self.per_page:
+            self._num_pages = number + 1
+        elif number != 1 and not ids:
+            raise EmptyPage(_("Halaman ini kosong."))
+        else:
+            self._num_pages = number
+            self._final_num_pages = number
+        table = self.object_list.table
+        rows = [BoundRow(record, table=table) for record in queryset.filter(pk__in=ids[: self.per_page])]
+        return Page(rows, number, self)
+
 
 STATUS_TONES: dict[str, str] = {
     InterventionStatus.DELIVERED: "success",

@@ -24,7 +24,6 @@ from django.utils.translation import gettext_lazy
 from django.views import View
 from django.views.generic import TemplateView
 from django_tables2 import RequestConfig
-from django_tables2.paginators import LazyPaginator
 
 from households import selectors as household_selectors
 from households import services as household_services
@@ -40,7 +39,7 @@ from programs.forms import (
     apply_domain_error,
 )
 from programs.models import Intervention, Program
-from programs.tables import InterventionTable
+from programs.tables import IdsFirstPaginator, InterventionTable
 from tkpk.exceptions import DomainError
 from tkpk.scoping import Cap, Role, ScopedViewMixin
 
@@ -89,14 +88,19 @@ class ProgramListView(ProgramPortalMixin, TemplateView):
             data, user=user, years=selectors.program_years(user=user), show_organization=self.region_wide
         )
         programs = selectors.program_list(user=user, filters=form.filters())
-        page = Paginator(programs, PROGRAMS_PER_PAGE).get_page(self.request.GET.get("page"))
+        paginator = Paginator(programs, PROGRAMS_PER_PAGE)
+        page = paginator.get_page(self.request.GET.get("page"))
+        if paginator.num_pages == 1:
+            totals = selectors.program_totals_of(list(page.object_list))  # the usual case: no second pass
+        else:
+            totals = selectors.program_totals(programs=programs)
         query = self.request.GET.copy()
         query.pop("page", None)
         context.update(
             form=form,
             page_obj=page,
             programs=page.object_list,
-            totals=selectors.program_totals(programs=programs),
+            totals=totals,
             region_wide=self.region_wide,
             page_query=query.urlencode(),
             title=_("Program") if self.region_wide else _("Program saya"),
@@ -140,8 +144,10 @@ class ProgramDetailView(ProgramPortalMixin, TemplateView):
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         user = self.request.user
-        program = selectors.program_get(user=user, pk=kwargs["pk"])
-        by_kecamatan = selectors.program_realisation_by_kecamatan(program=program)
+        program = selectors.program_fetch(user=user, pk=kwargs["pk"])
+        realisation = selectors.program_realisation(program=program)
+        program.reached, program.realised_value = realisation.reached, realisation.realised_value  # type: ignore[attr-defined]
+        by_kecamatan = realisation.by_kecamatan
         can_log = self.may_log(program)
         # Interventions name households: shown to roles that may read the registry, never to leadership.
         show_interventions = self.scope.can(Cap.REGISTRY_VIEW)
@@ -152,13 +158,13 @@ class ProgramDetailView(ProgramPortalMixin, TemplateView):
             interventions = selectors.program_interventions(user=user, program=program, **filter_form.values())
             table = InterventionTable(interventions, can_cancel=can_log)
             RequestConfig(
-                self.request, paginate={"per_page": INTERVENTIONS_PER_PAGE, "paginator_class": LazyPaginator}
+                self.request, paginate={"per_page": INTERVENTIONS_PER_PAGE, "paginator_class": IdsFirstPaginator}
             ).configure(table)
             context.update(filter_form=filter_form, table=table)
         context.update(
             program=program,
             by_kecamatan=by_kecamatan,
-            status_counts=selectors.program_status_counts(program=program),
+            status_counts=realisation.status_counts,
             target_regions=list(program.target_regions.all()),
             show_interventions=show_interventions,
             can_log=can_log,

@@ -498,3 +498,21 @@ def test_cancel_other_agency_intervention_is_404(officer: Any) -> None:
         == 404
     )
     assert client_for(officer).get(reverse("programs:intervention-cancel", args=[iv.pk])).status_code == 405
+
+
+def test_totals_and_program_page_figures_agree_with_the_list_selector(officer: Any, program: Program) -> None:
+    from programs import selectors
+
+    second = f.ProgramFactory(organization=officer.test_organization)
+    shared = f.HouseholdFactory()
+    f.InterventionFactory(program=program, household=shared, value=100_000)
+    f.InterventionFactory(program=second, household=shared, value=200_000)
+    f.InterventionFactory(program=program, household=f.HouseholdFactory(desa=f.desa(OTHER_KEC_DESA)))
+    f.InterventionFactory(program=program, status=InterventionStatus.PLANNED)
+    programs = selectors.program_list(user=officer)
+    assert selectors.program_totals(programs=programs) == selectors.program_totals_of(list(programs))
+    annotated = selectors.program_get(user=officer, pk=program.pk)
+    realisation = selectors.program_realisation(program=program)
+    assert (realisation.reached, realisation.realised_value) == (annotated.reached, annotated.realised_value)
+    assert realisation.status_counts == {"planned": 1, "delivered": 2, "cancelled": 0}
+    assert [(k.name, k.households) for k in realisation.by_kecamatan] == [("Plantungan", 1), ("Pageruyung", 1)]
