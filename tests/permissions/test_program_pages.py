@@ -378,6 +378,30 @@ def test_prefilled_template_lists_only_households_in_scope(
     assert shown == expected
 
 
+@pytest.mark.parametrize("actor", [a for a in ACTORS if a != "anonymous"])
+def test_nav_links_follow_the_capabilities(as_actor: Any, actor: str) -> None:
+    """A link shows exactly when the page behind it answers (matrix rows "program-list" and "reports-mine")."""
+    body = as_actor(actor).get("/").content.decode()
+    pages = {page.name: page for page in PROGRAM_PAGES}
+    assert ('href="/program/"' in body) == (pages["program-list"].expect(actor, None) == 200)
+    assert ('href="/laporan-kegiatan/"' in body) == (pages["reports-mine"].expect(actor, None) in (200, 302))
+
+
+@pytest.mark.parametrize("actor", ["secretariat", "opd_officer", "partner"])
+def test_registry_import_pages_do_not_open_intervention_uploads(
+    as_actor: Any, intervention_jobs: dict[str, ImportJob], actor: str
+) -> None:
+    """An intervention upload is not a registry import: the registry's job pages answer 403 (no Cap.IMPORT) or
+    404 (the secretariat: another kind of job), never the upload."""
+    job = intervention_jobs[OWN_AGENCY]
+    for suffix in ("", "progres/", "kesalahan.xlsx"):
+        response = as_actor(actor).get(f"/registri/impor/{job.pk}/{suffix}")
+        assert response.status_code == (404 if actor == "secretariat" else 403)
+    response = as_actor(actor).post(f"/registri/impor/{job.pk}/konfirmasi/")
+    assert response.status_code == (404 if actor == "secretariat" else 403)
+    assert ImportJob.objects.get(pk=job.pk).status == ImportStatus.UPLOADED
+
+
 def test_review_page_of_a_report_whose_submitter_left(as_actor: Any, world: World) -> None:
     """A submitter's account may be deleted (submitted_by is SET_NULL): the review page must still open."""
     report = world.activity_reports[OWN_AGENCY]
