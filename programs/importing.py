@@ -420,12 +420,13 @@ def _pg_resolve(cursor: Any, staged: StagedFile, ctx: _Context) -> None:
         f"ALTER TABLE {TABLE} ADD COLUMN household_id bigint, ADD COLUMN nik_matches integer, "
         "ADD COLUMN desa_id text, ADD COLUMN desil integer, ADD COLUMN hh_status text"
     )
-    link = HouseholdSourceLink._meta.db_table
+    link, household = HouseholdSourceLink._meta.db_table, Household._meta.db_table
+    found = "household_id = h.id, desa_id = h.desa_id, desil = h.desil, hh_status = h.status"
     if "id_keluarga" in staged.present:
         cursor.execute(
             f"""
-            UPDATE {TABLE} s SET household_id = l.household_id
-            FROM {link} l
+            UPDATE {TABLE} s SET {found}
+            FROM {link} l JOIN {household} h ON h.id = l.household_id
             WHERE NOT s.rejected AND s.id_keluarga IS NOT NULL AND l.source_id = %s AND l.external_id = s.id_keluarga
               AND l.household_id IN ({visible})
             """,  # noqa: S608
@@ -441,17 +442,12 @@ def _pg_resolve(cursor: Any, staged: StagedFile, ctx: _Context) -> None:
                   AND p.household_id IN ({visible})
                 GROUP BY p.nik
             )
-            UPDATE {TABLE} s SET household_id = CASE WHEN m.n = 1 THEN m.household_id END, nik_matches = m.n
-            FROM m WHERE NOT s.rejected AND s.id_keluarga IS NULL AND s.nik = m.nik
+            UPDATE {TABLE} s SET nik_matches = m.n, {found}
+            FROM m LEFT JOIN {household} h ON h.id = m.household_id AND m.n = 1
+            WHERE NOT s.rejected AND s.id_keluarga IS NULL AND s.nik = m.nik
             """,  # noqa: S608
             list(params),
         )
-    cursor.execute(
-        f"""
-        UPDATE {TABLE} s SET desa_id = h.desa_id, desil = h.desil, hh_status = h.status
-        FROM {Household._meta.db_table} h WHERE h.id = s.household_id
-        """  # noqa: S608
-    )
     cursor.execute(f"ANALYZE {TABLE} (household_id, delivered_on)")
 
 
