@@ -157,7 +157,7 @@ def test_detail_pages_interventions_without_counting(
         response = client.get(url)
     assert len(response.context["table"].page.object_list) == 25
     sqls = [q["sql"] for q in captured.captured_queries]
-    assert not any("COUNT(*)" in sql and "programs_intervention" in sql for sql in sqls)
+    assert not any('AS "__count"' in sql and "programs_intervention" in sql for sql in sqls)  # no paginator count
     # Ids first (narrow top-N, no join), then the page's rows with their joins by primary key.
     page_ids = [sql for sql in sqls if "LIMIT 26" in sql and "programs_intervention" in sql]
     assert len(page_ids) == 1 and "JOIN" not in page_ids[0]
