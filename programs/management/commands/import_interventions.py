@@ -40,7 +40,7 @@ class Command(BaseCommand):
         parser.add_argument("--dry-run", action="store_true", help="Periksa dan hitung saja; tidak ada yang disimpan.")
         parser.add_argument("--errors", type=Path, help="Tulis laporan kesalahan ke berkas .xlsx ini.")
         parser.add_argument(
-            "--user", help="Nama pengguna yang dicatat sebagai pengunggah (bawaan: satu-satunya superuser)."
+            "--user", help="Nama pengguna yang dicatat sebagai pengunggah (bawaan: superuser aktif pertama)."
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -92,7 +92,7 @@ class Command(BaseCommand):
             if user is None:
                 raise CommandError(f"Pengguna '{username}' tidak ada.")
             return user
-        superusers = list(User.objects.filter(is_superuser=True, is_active=True).order_by("pk")[:2])
-        if len(superusers) != 1:
-            raise CommandError("Sebutkan --user (pengguna yang dicatat sebagai pengunggah).")
-        return superusers[0]
+        superuser = User.objects.filter(is_superuser=True, is_active=True).order_by("pk").first()
+        if superuser is None:
+            raise CommandError("Tidak ada superuser aktif: sebutkan --user (pengguna yang dicatat sebagai pengunggah).")
+        return superuser
