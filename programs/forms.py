@@ -188,6 +188,18 @@ class ProgramForm(BootstrapMixin, forms.ModelForm):
         )
         self.style_fields()
 
+    def clean(self) -> dict[str, Any]:
+        cleaned: dict[str, Any] = super().clean() or {}
+        code, year = cleaned.get("code"), cleaned.get("year")
+        if code and year:
+            taken = Program.objects.filter(code=code, year=year).exclude(pk=self.instance.pk)
+            if taken.exists():
+                # Beside the field (the model constraint would say it on top of the form, less clearly).
+                self.add_error(
+                    "code", _("Kode %(code)s sudah dipakai program lain tahun %(year)s.") % {"code": code, "year": year}
+                )
+        return cleaned
+
     def service_attrs(self) -> dict[str, Any]:
         data = dict(self.cleaned_data)
         data.pop("target_regions", None)

@@ -275,6 +275,8 @@ def test_program_form_errors_beside_fields(officer: Any, program: Program) -> No
     assert response.status_code == 200
     errors = response.context["form"].errors
     assert "ends_on" in errors
+    assert errors["code"] == [f"Kode {program.code} sudah dipakai program lain tahun {TODAY.year}."]
+    assert not response.context["form"].non_field_errors()
     html = response.content.decode()
     assert 'data-testid="error-ends_on"' in html
     assert Program.objects.count() == 1
