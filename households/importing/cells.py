@@ -881,6 +881,8 @@ def parse_verification_priority(cell: Cell, column: str) -> Result:
 def parse_recipient_nik(cell: Cell, column: str) -> Result:
     """The NIK that identifies a delivery's household: blank is fine (the ID Keluarga may be given), anything
     else must be a structurally valid NIK written as text, or the row is rejected (it would find no one)."""
+    if is_blank(cell):  # before parse_nik: its "NIK kosong" warning would be built (and translated) per row
+        return None, None
     (nik, status, _note), found = parse_nik(cell, column)
     if status == NIK_MISSING:
         return None, None
