@@ -517,7 +517,10 @@ def worker_pages(payload: dict[str, Any]) -> dict[str, Any]:
 
 
 def explain(connection: Any, sql_text: str) -> list[str]:
-    if not sql_text.lstrip().upper().startswith("SELECT"):
+    # pghistory prefixes statements run inside a history context with "SELECT set_config(...); ": explain the rest.
+    if sql_text.startswith("SELECT set_config('pghistory."):
+        sql_text = sql_text.split(";", 1)[1].strip()
+    if not sql_text.lstrip().upper().startswith(("SELECT", "WITH")):
         return [f"(not a SELECT: {sql_text[:200]})"]
     with connection.cursor() as cursor:
         cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) {sql_text}")
