@@ -240,8 +240,9 @@ class InterventionQuerySet(ScopedQuerySet["Intervention"]):
 class Intervention(models.Model):
     """One delivery (or planned delivery) of a program to a household."""
 
+    # No FK index of its own: intervention_program_status leads with program.
     program = models.ForeignKey(
-        Program, verbose_name=_("program"), on_delete=models.PROTECT, related_name="interventions"
+        Program, verbose_name=_("program"), on_delete=models.PROTECT, related_name="interventions", db_index=False
     )
     household = models.ForeignKey(
         "households.Household",
@@ -287,7 +288,12 @@ class Intervention(models.Model):
     )
     # Denormalised so scoping and realisation roll-ups are indexed equalities without joins.
     organization = models.ForeignKey(
-        Organization, verbose_name=_("pelaksana"), on_delete=models.PROTECT, related_name="+", editable=False
+        Organization,
+        verbose_name=_("pelaksana"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        editable=False,
+        db_index=False,  # intervention_org_year leads with organization
     )
     province_code = models.CharField(_("kode provinsi"), max_length=2, editable=False)
     kabupaten_code = models.CharField(_("kode kabupaten/kota"), max_length=4, editable=False)
