@@ -42,6 +42,7 @@ from programs.models import (
     ProgramCluster,
     ProgramStrategy,
 )
+from programs.realisation import program_realisation_refresh
 from tkpk.exceptions import DomainError
 from tkpk.history import history_context
 from tkpk.identifiers import normalize_region_code
@@ -486,6 +487,7 @@ def demo_programs_seed(
                 else:
                     builder.recurring(spec, program, chosen, actor)
         _write(builder.items, history)
+        program_realisation_refresh(program_ids=demo_programs.values_list("pk", flat=True))
         result.interventions_created = len(builder.items)
         _totals(result, demo_programs)
     result.seconds = time.monotonic() - started

@@ -59,6 +59,7 @@ from households.importing.types import (
 from households.models import Household, HouseholdSourceLink, ImportFile, ImportJob, ImportKind, ImportStatus, Person
 from programs import rules
 from programs.models import EntryChannel, Intervention, InterventionStatus, OutsideRegionPolicy, Program
+from programs.realisation import program_realisation_refresh
 from programs.services import duplicate_message, msg_duplicate, programs_for_logging
 from tkpk.exceptions import DomainError
 from tkpk.history import history_context
@@ -383,6 +384,9 @@ def _finish(ctx: _Context, summary: ImportSummary) -> None:
     ImportJob.objects.filter(pk=job.pk).update(
         error_count=summary.rejected, warning_count=summary.warnings, message=message
     )
+    if summary.interventions.created and not job.dry_run and not summary.blocked:
+        # Program pages read precomputed realisation rows: recount them in the same transaction.
+        program_realisation_refresh(program_ids=[ctx.program.pk])
 
 
 # -- PostgreSQL ------------------------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 
 from households.models import Household
-from programs.models import FundingSource, Intervention, InterventionStatus, Program
+from programs.models import FundingSource, Intervention, InterventionStatus, Program, ProgramRealisation
 from tkpk.models import Region
 
 # Realisation counts what was delivered: planned and cancelled records do not count.
@@ -31,15 +31,16 @@ class ProgramFilters:
 
 
 def _realisation_subqueries() -> dict[str, Any]:
-    """Households reached and value realised per program, as correlated subqueries (no N+1, no join
-    fan-out with the target-region M2M)."""
-    delivered = Intervention.objects.filter(program=OuterRef("pk"), status=InterventionStatus.DELIVERED)
-    reached = delivered.order_by().values("program").annotate(n=Count("household_id", distinct=True)).values("n")
-    realised = delivered.order_by().values("program").annotate(v=Sum("value")).values("v")
+    """Households reached and value realised per program, read from the precomputed realisation rows
+    (``ProgramRealisation``, totals row of delivered interventions): one indexed row per program."""
+    total = ProgramRealisation.objects.filter(
+        program=OuterRef("pk"), kecamatan_code="", status=InterventionStatus.DELIVERED
+    )
     return {
-        "reached": Coalesce(Subquery(reached, output_field=IntegerField()), Value(0)),
+        "reached": Coalesce(Subquery(total.values("households")[:1], output_field=IntegerField()), Value(0)),
         "realised_value": Coalesce(
-            Subquery(realised, output_field=DecimalField(max_digits=18, decimal_places=0)), Value(Decimal(0))
+            Subquery(total.values("value")[:1], output_field=DecimalField(max_digits=18, decimal_places=0)),
+            Value(Decimal(0)),
         ),
     }
 
@@ -135,25 +136,8 @@ class KecamatanRealisation:
 
 
 def program_realisation_by_kecamatan(*, program: Program) -> list[KecamatanRealisation]:
-    """Delivered households and value per kecamatan of one program (one aggregate query)."""
-    rows = (
-        Intervention.objects.filter(program=program, status=InterventionStatus.DELIVERED)
-        .order_by()
-        .values("kecamatan_code")
-        .annotate(households=Count("household_id", distinct=True), value=Sum("value"), n=Count("id"))
-        .order_by("kecamatan_code")
-    )
-    names = dict(Region.objects.filter(code__in=[r["kecamatan_code"] for r in rows]).values_list("code", "name"))
-    return [
-        KecamatanRealisation(
-            code=r["kecamatan_code"],
-            name=names.get(r["kecamatan_code"], r["kecamatan_code"]),
-            households=r["households"],
-            value=r["value"] or Decimal(0),
-            interventions=r["n"],
-        )
-        for r in rows
-    ]
+    """Delivered households and value per kecamatan of one program (precomputed rows)."""
+    return program_realisation(program=program).by_kecamatan
 
 
 def program_interventions(
@@ -210,8 +194,8 @@ OVERVIEW_DIMENSIONS = {
 def program_overview(*, user: Any, year: int, dimension: str) -> list[OverviewRow]:
     """Programs of the user's area grouped by one dimension: count, target, reached, budget, realised.
 
-    Households reached are counted distinct within each group (a household helped by two programs of the
-    same cluster counts once for that cluster)."""
+    Households reached are summed per program, like the targets they are compared with (a household helped by
+    two programs of one cluster counts twice there); distinct coverage is the gap engine's figure."""
     key_field, label_field = OVERVIEW_DIMENSIONS[dimension]
     programs = Program.objects.for_aggregates(user).filter(year=year)
     program_rows = (
@@ -220,10 +204,12 @@ def program_overview(*, user: Any, year: int, dimension: str) -> list[OverviewRo
         .annotate(n=Count("id"), target=Sum("target_households"), budget=Sum("budget"))
     )
     delivered = (
-        Intervention.objects.filter(program__in=programs.values("pk"), status=InterventionStatus.DELIVERED)
+        ProgramRealisation.objects.filter(
+            program__in=programs.values("pk"), kecamatan_code="", status=InterventionStatus.DELIVERED
+        )
         .order_by()
         .values(f"program__{key_field}")
-        .annotate(reached=Count("household_id", distinct=True), value=Sum("value"))
+        .annotate(reached=Sum("households"), value=Sum("value"))
     )
     reached = {r[f"program__{key_field}"]: r for r in delivered}
     labels = dict(FundingSource.choices)
@@ -287,11 +273,8 @@ def program_totals(*, programs: QuerySet[Program]) -> ProgramTotals:
 
 
 def program_status_counts(*, program: Program) -> dict[str, int]:
-    """Interventions of one program per status (one grouped query on the program/status index)."""
-    rows = Intervention.objects.filter(program=program).order_by().values("status").annotate(n=Count("id"))
-    counts = {status: 0 for status in InterventionStatus.values}
-    counts.update({r["status"]: r["n"] for r in rows})
-    return counts
+    """Interventions of one program per status (precomputed rows)."""
+    return program_realisation(program=program).status_counts
 
 
 def household_finder(
@@ -305,8 +288,8 @@ def household_finder(
 
 
 @dataclass(frozen=True)
-class ProgramRealisation:
-    """What the program page shows above its intervention list, from two grouped queries."""
+class ProgramRealisationView:
+    """What the program page shows above its intervention list."""
 
     reached: int
     realised_value: Decimal
@@ -314,38 +297,30 @@ class ProgramRealisation:
     by_kecamatan: list[KecamatanRealisation]
 
 
-def program_realisation(*, program: Program) -> ProgramRealisation:
-    """Households reached (distinct, exact), value realised, interventions per status and delivered households
-    per kecamatan of one program: one pass grouped by kecamatan and status, one distinct count."""
-    rows = list(
-        Intervention.objects.filter(program=program)
-        .order_by()
-        .values("kecamatan_code", "status")
-        .annotate(households=Count("household_id", distinct=True), value=Sum("value"), n=Count("id"))
-    )
-    reached = (
-        Intervention.objects.filter(program=program, status=InterventionStatus.DELIVERED)
-        .order_by()
-        .aggregate(n=Count("household_id", distinct=True))["n"]
-    )
+def program_realisation(*, program: Program) -> ProgramRealisationView:
+    """Households reached (distinct over the program), value realised, interventions per status and delivered
+    households per kecamatan of one program, from its precomputed realisation rows (one small query)."""
+    rows = list(ProgramRealisation.objects.filter(program=program).order_by("kecamatan_code"))
     status_counts = {status: 0 for status in InterventionStatus.values}
+    reached, realised = 0, Decimal(0)
     for row in rows:
-        status_counts[row["status"]] = status_counts.get(row["status"], 0) + row["n"]
-    delivered = sorted(
-        (r for r in rows if r["status"] == InterventionStatus.DELIVERED), key=lambda r: r["kecamatan_code"]
-    )
-    names = dict(Region.objects.filter(code__in=[r["kecamatan_code"] for r in delivered]).values_list("code", "name"))
-    return ProgramRealisation(
-        reached=reached or 0,
-        realised_value=sum((r["value"] or Decimal(0) for r in delivered), Decimal(0)),
+        if row.kecamatan_code == "":
+            status_counts[row.status] = row.interventions
+            if row.status == InterventionStatus.DELIVERED:
+                reached, realised = row.households, row.value
+    delivered = [r for r in rows if r.kecamatan_code and r.status == InterventionStatus.DELIVERED]
+    names = dict(Region.objects.filter(code__in=[r.kecamatan_code for r in delivered]).values_list("code", "name"))
+    return ProgramRealisationView(
+        reached=reached,
+        realised_value=realised,
         status_counts=status_counts,
         by_kecamatan=[
             KecamatanRealisation(
-                code=r["kecamatan_code"],
-                name=names.get(r["kecamatan_code"], r["kecamatan_code"]),
-                households=r["households"],
-                value=r["value"] or Decimal(0),
-                interventions=r["n"],
+                code=r.kecamatan_code,
+                name=names.get(r.kecamatan_code, r.kecamatan_code),
+                households=r.households,
+                value=r.value,
+                interventions=r.interventions,
             )
             for r in delivered
         ],

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from households.models import Household, Person
 from programs.models import EntryChannel, Intervention, InterventionStatus, Program
+from programs.realisation import program_realisation_refresh
 from programs.rules import RuleViolation, delivery_violations
 from tkpk.exceptions import DomainError
 from tkpk.history import history_context
@@ -198,6 +199,7 @@ def intervention_create(
     note: str = "",
     channel: str = EntryChannel.FORM,
     evidence: UploadedFile | None = None,
+    refresh_realisation: bool = True,
 ) -> LoggedIntervention:
     """Record one delivery. Refuses (DomainError) what the rules forbid and a duplicate of a once-per-year
     program, naming the existing record; returns the warnings the officer should see."""
@@ -251,6 +253,8 @@ def intervention_create(
         raise DuplicateInterventionError(
             duplicate_message(existing), code="duplicate", extra={"existing_id": existing.pk}
         ) from exc
+    if refresh_realisation:
+        program_realisation_refresh(program_ids=[program.pk])
     return LoggedIntervention(intervention, [v for v in violations if not v.is_error])
 
 
@@ -268,6 +272,7 @@ def intervention_cancel(*, actor: Any, intervention: Intervention, reason: str) 
     intervention.cancel_reason = reason[:300]
     with history_context(user=actor.pk, action="intervention_cancel"):
         intervention.save(update_fields=["status", "cancel_reason", "updated_at"])
+    program_realisation_refresh(program_ids=[intervention.program_id])
     return intervention
 
 
@@ -285,11 +290,15 @@ def intervention_create_many(
     """Create several deliveries, each on its own (a refused item does not stop the others); every item
     gets its result or its error. For large batches use the spreadsheet import, which is set-based."""
     results: list[BulkItemResult] = []
+    touched: set[int] = set()
     for index, item in enumerate(items):
         try:
-            logged = intervention_create(actor=actor, channel=channel, **item)
+            logged = intervention_create(actor=actor, channel=channel, refresh_realisation=False, **item)
         except DomainError as exc:
             results.append(BulkItemResult(index=index, error=exc))
         else:
+            touched.add(logged.intervention.program_id)
             results.append(BulkItemResult(index=index, intervention=logged.intervention, warnings=logged.warnings))
+    # One recount per program at the end instead of one per item.
+    program_realisation_refresh(program_ids=touched)
     return results

@@ -33,6 +33,7 @@ from programs.models import (
     ProgramCluster,
     ProgramStrategy,
 )
+from programs.realisation import program_realisation_refresh
 from tkpk.identifiers import normalize_region_code
 from tkpk.models import CompanySector, Membership, Organization, OrganizationKind, Region
 from tkpk.regions import RegionLoadResult, regions_load
@@ -327,6 +328,7 @@ class InterventionFactory(DjangoModelFactory):
 
     class Meta:
         model = Intervention
+        skip_postgeneration_save = True
 
     program = factory.SubFactory(ProgramFactory)
     household = factory.SubFactory(HouseholdFactory)
@@ -335,3 +337,9 @@ class InterventionFactory(DjangoModelFactory):
     quantity = 1
     status = InterventionStatus.DELIVERED
     channel = EntryChannel.FORM
+
+    @factory.post_generation
+    def realisation(self, create: bool, extracted: Any, **kwargs: Any) -> None:
+        # Program pages read precomputed rows; the services refresh them, factories must too.
+        if create:
+            program_realisation_refresh(program_ids=[self.program_id])

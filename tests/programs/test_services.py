@@ -248,14 +248,14 @@ def test_household_deliveries_show_other_owners(officer, program):
     assert other in seen and len(seen) == 2
 
 
-def test_overview_groups_and_counts_distinct_households(officer, program):
+def test_overview_sums_households_per_program_like_the_targets(officer, program):
     household = f.HouseholdFactory()
     second = f.ProgramFactory(organization=officer.test_organization, cluster=program.cluster)
     log(officer, program, household)
     log(officer, second, household)
     secretariat = f.user_with_role(Role.SECRETARIAT)
     rows = program_overview(user=secretariat, year=TODAY.year, dimension="cluster")
-    assert [(r.programs, r.reached) for r in rows] == [(2, 1)]
+    assert [(r.programs, r.target_households, r.reached) for r in rows] == [(2, 400, 2)]
 
 
 @pytest.mark.postgres
@@ -272,3 +272,31 @@ def test_history_records_who_created_and_cancelled(officer, program):
     program.name = "Nama baru"
     program.save()
     assert ProgramEvent.objects.filter(pgh_obj_id=program.pk, pgh_label="update", name="Nama baru").exists()
+
+
+def _direct_count(program):
+    from django.db.models import Count, Sum
+
+    return (
+        Intervention.objects.filter(program=program, status=InterventionStatus.DELIVERED)
+        .order_by()
+        .aggregate(h=Count("household_id", distinct=True), v=Sum("value"))
+    )
+
+
+def test_precomputed_realisation_follows_every_write(officer, program):
+    from programs.models import ProgramRealisation
+
+    households = [f.HouseholdFactory(), f.HouseholdFactory(desa=f.desa("3324022002")), f.HouseholdFactory()]
+    logged = [log(officer, program, h, value=Decimal(100 * (i + 1))) for i, h in enumerate(households)]
+    services.intervention_cancel(actor=officer, intervention=logged[0].intervention, reason="ganda")
+    services.intervention_create_many(
+        actor=officer, items=[{"program": program, "household": f.HouseholdFactory(), "delivered_on": TODAY}]
+    )
+    direct = _direct_count(program)
+    annotated = program_get(user=officer, pk=program.pk)
+    assert (annotated.reached, annotated.realised_value) == (direct["h"], direct["v"]) == (3, Decimal(500_500))
+    total = {r.status: r.interventions for r in ProgramRealisation.objects.filter(program=program, kecamatan_code="")}
+    assert total == {"delivered": 3, "cancelled": 1}
+    by_kec = sum(r.households for r in program_realisation_by_kecamatan(program=program))
+    assert by_kec == 3
