@@ -342,6 +342,67 @@ def test_history_events_are_written_set_based(officer, program, tmp_path):
         assert cursor.fetchone()[0] is None  # the staging table is gone with the session's cleanup
 
 
+def kept_tables(job: ImportJob) -> list[str]:
+    with connection.cursor() as cursor:
+        names = [f"imp_keep_{job.pk}", f"imp_keep_{job.pk}_issue"]
+        cursor.execute("SELECT relname FROM pg_class WHERE relname = ANY(%s) ORDER BY 1", [names])
+        return [name for (name,) in cursor.fetchall()]
+
+
+def previewed(officer: Any, program: Any, path: Path) -> ImportJob:
+    job = importing.intervention_job_create(actor=officer, program=program, upload=path)
+    jobs.import_job_preview(job=job)
+    return jobs.import_job_confirm(job=job, accept_duplicate=True, send=False)
+
+
+@pytest.mark.postgres
+def test_the_run_checks_the_rows_the_preview_staged_again_without_reading_the_file(officer, program, bad_file):
+    path, found = bad_file
+    job = previewed(officer, program, path)
+    assert kept_tables(job) == [f"imp_keep_{job.pk}", f"imp_keep_{job.pk}_issue"]
+    # Recorded by someone else between the preview and the run: the run's checks see it.
+    f.InterventionFactory(program=program, household=found["a"], entered_by=officer)
+    Path(job.files.get().file.path).write_bytes(b"not a spreadsheet any more")  # the run must not read it
+    finished = jobs.import_job_execute(job_id=job.pk)
+    assert finished is not None and finished.status == ImportStatus.SUCCEEDED, finished.message
+    codes = errors(finished)
+    assert set(codes) == {2, 4, 5, 6, 7, 8}
+    assert (codes[2], codes[4], codes[6], codes[7]) == (
+        ["duplicate"], ["household_unknown"], ["nik_unknown"], ["negative_value"]
+    )  # fmt: skip
+    assert codes[5][0].startswith("nik")  # the parser's issue, kept from the preview
+    assert set(Intervention.objects.filter(import_job=finished).values_list("household_id", flat=True)) == {
+        found["b"].pk
+    }
+    assert kept_tables(job) == []  # taken by the run
+
+
+@pytest.mark.postgres
+def test_the_run_reads_the_file_when_the_kept_rows_are_lost(officer, program, bad_file):
+    path, found = bad_file
+    job = previewed(officer, program, path)
+    with connection.cursor() as cursor:
+        cursor.execute(f"TRUNCATE imp_keep_{job.pk}")  # what a crash does to an UNLOGGED table
+    finished = jobs.import_job_execute(job_id=job.pk)
+    assert finished is not None and finished.status == ImportStatus.SUCCEEDED, finished.message
+    assert set(errors(finished)) == {4, 5, 6, 7, 8}
+    created = set(Intervention.objects.filter(import_job=finished).values_list("household_id", flat=True))
+    assert created == {found["a"].pk, found["b"].pk}
+    assert kept_tables(job) == []
+
+
+@pytest.mark.postgres
+def test_kept_rows_of_jobs_that_will_not_run_are_dropped_by_the_next_preview(officer, program, bad_file):
+    path, _found = bad_file
+    waiting = previewed(officer, program, path)
+    cancelled = previewed(officer, program, path)
+    jobs.import_job_cancel(job=cancelled)
+    assert kept_tables(cancelled) != []
+    later = previewed(officer, program, path)
+    assert kept_tables(cancelled) == []
+    assert kept_tables(waiting) != [] and kept_tables(later) != []
+
+
 def test_csv_upload_with_indonesian_numbers(officer, program, tmp_path):
     household("P3KE-A")
     path = tmp_path / "penyaluran.csv"
