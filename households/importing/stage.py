@@ -361,6 +361,7 @@ ANALYZED: dict[str, tuple[str, ...]] = {
 
 
 COPY_CHUNK = 1 << 16  # bytes psycopg2 asks the reader for at a time
+NO_RAW = frozenset({INTERVENTION})  # kinds staged with an empty raw row (``{}``)
 
 
 def _copy_lines(
@@ -372,6 +373,9 @@ def _copy_lines(
 ) -> Iterator[str]:
     """COPY text lines of the staging table, one per parsed row; the row's issues go to ``write_issue``."""
     dumps = json.dumps  # the default encoder (ASCII escapes): the fastest path, same jsonb
+    # Deliveries are never stored with their row (no source link; the row errors carry the cell values): no raw
+    # row for them. Measured on 100k rows: a third of this function's CPU, and most of the COPY's bytes.
+    keep_raw = kind not in NO_RAW
     tabs = len(names) + 2
     for row in rows:
         values = adapter(row)
@@ -386,6 +390,9 @@ def _copy_lines(
         line = "\t".join([COPY_NULL if v is None else str(v) for v in typed])
         if line.count("\t") != tabs or _SPECIAL.search(line) or COPY_NULL in typed:
             line = "\t".join([COPY_NULL if v is None else _escape(str(v)) for v in typed])
+        if not keep_raw:
+            yield f"{line}\t{{}}\n"
+            continue
         # JSON escapes its own control characters; only its backslashes need COPY's escaping.
         yield f"{line}\t{dumps(row.raw).replace(chr(92), chr(92) * 2)}\n"
 
