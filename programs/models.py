@@ -332,6 +332,8 @@ class Intervention(models.Model):
         ]
         indexes = [
             models.Index(fields=["program", "status", "kecamatan_code"], name="intervention_program_status"),
+            # The program page lists a program's interventions newest first, 25 at a time.
+            models.Index(fields=["program", "-delivered_on", "-id"], name="intervention_program_recent"),
             models.Index(fields=["household", "period_year"], name="intervention_household_year"),
             models.Index(fields=["kabupaten_code", "period_year", "status"], name="intervention_kab_year"),
             models.Index(fields=["organization", "period_year"], name="intervention_org_year"),
