@@ -434,7 +434,8 @@ def _pg_drop_kept(cursor: Any, job_id: int) -> None:
 
 
 def _pg_drop_stale_kept(cursor: Any) -> None:
-    """Kept staging of jobs no longer waiting for their run (or deleted)."""
+    """Kept staging of jobs no longer waiting for their run (or deleted). A running job counts as waiting: it may
+    be queued behind this session's lock, not yet having taken its rows."""
     cursor.execute(
         "SELECT relname FROM pg_class WHERE relkind = 'r' AND relnamespace = current_schema()::regnamespace "
         "AND relname ~ %s",
@@ -444,9 +445,9 @@ def _pg_drop_stale_kept(cursor: Any) -> None:
     if not kept:
         return
     waiting = set(
-        ImportJob.objects.filter(pk__in=kept, status__in=[ImportStatus.UPLOADED, ImportStatus.QUEUED]).values_list(
-            "pk", flat=True
-        )
+        ImportJob.objects.filter(
+            pk__in=kept, status__in=[ImportStatus.UPLOADED, ImportStatus.QUEUED, ImportStatus.RUNNING]
+        ).values_list("pk", flat=True)
     )
     for job_id in sorted(kept - waiting):
         _pg_drop_kept(cursor, job_id)
