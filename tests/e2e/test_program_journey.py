@@ -22,6 +22,7 @@ from programs.models import (
     ProgramCluster,
     ProgramStrategy,
 )
+from programs.realisation import program_realisation_refresh
 from tests.e2e.test_journeys import DESA, HEAD_NAME, HEAD_NIK, HEAD_NIK_MASKED, OTHER_DESA, login, make_user, shoot
 from tkpk.models import AccessAction, OrganizationKind, PersonalDataAccess
 from tkpk.regions import regions_load
@@ -93,6 +94,7 @@ def world() -> dict[str, Any]:
         program=rtlh, household=household, delivered_on=min(TODAY, dt.date(YEAR, 3, 10)), value=15_000_000,
         status=InterventionStatus.DELIVERED, channel=EntryChannel.CSR,
     )  # fmt: skip
+    program_realisation_refresh(program_ids=[rtlh.pk])
     return {"officer": officer, "household": household, "program": program}
 
 
@@ -175,6 +177,7 @@ def test_secretariat_overview_and_leadership_reads_without_names(
         program=program, household=household, delivered_on=TODAY, value=500_000,
         status=InterventionStatus.DELIVERED, channel=EntryChannel.FORM,
     )  # fmt: skip
+    program_realisation_refresh(program_ids=[program.pk])  # what every write path does
     secretariat = make_user(
         "sekretariat", role=Role.SECRETARIAT, kind=OrganizationKind.SECRETARIAT, is_staff=True, first_name="Rina"
     )
