@@ -15,9 +15,6 @@ from households.models import Household
 from programs.models import FundingSource, Intervention, InterventionStatus, Program, ProgramRealisation
 from tkpk.models import Region
 
-# Realisation counts what was delivered: planned and cancelled records do not count.
-REALISED = Q(status=InterventionStatus.DELIVERED)
-
 
 @dataclass(frozen=True)
 class ProgramFilters:
@@ -66,12 +63,6 @@ def program_list(*, user: Any, filters: ProgramFilters | None = None) -> QuerySe
     if filters.query:
         qs = qs.filter(Q(name__icontains=filters.query) | Q(code__icontains=filters.query))
     return qs.annotate(**_realisation_subqueries()).order_by("-year", "organization__name", "code")
-
-
-def program_get(*, user: Any, pk: int) -> Program:
-    qs = Program.objects.for_user(user).select_related("organization", "cluster", "strategy", "assistance_kind")
-    program: Program = get_object_or_404(qs.annotate(**_realisation_subqueries()), pk=pk)
-    return program
 
 
 @dataclass(frozen=True)
@@ -133,11 +124,6 @@ class KecamatanRealisation:
     households: int
     value: Decimal
     interventions: int
-
-
-def program_realisation_by_kecamatan(*, program: Program) -> list[KecamatanRealisation]:
-    """Delivered households and value per kecamatan of one program (precomputed rows)."""
-    return program_realisation(program=program).by_kecamatan
 
 
 def program_interventions(
@@ -270,11 +256,6 @@ def program_totals(*, programs: QuerySet[Program]) -> ProgramTotals:
         budget=row["budget"] or Decimal(0),
         realised_value=row["realised_total"] or Decimal(0),
     )
-
-
-def program_status_counts(*, program: Program) -> dict[str, int]:
-    """Interventions of one program per status (precomputed rows)."""
-    return program_realisation(program=program).status_counts
 
 
 def household_finder(

@@ -10,7 +10,7 @@ import pytest
 from households.choices import HouseholdStatus
 from programs import services
 from programs.models import Intervention, InterventionStatus, OutsideRegionPolicy, Program
-from programs.selectors import household_deliveries, program_get, program_overview, program_realisation_by_kecamatan
+from programs.selectors import household_deliveries, program_list, program_overview, program_realisation
 from tests import factories as f
 from tkpk.exceptions import DomainError
 from tkpk.scoping import Role
@@ -234,9 +234,9 @@ def test_program_realisation_counts_delivered_only(officer, program):
     log(officer, program, h3, value=Decimal(300))
     cancelled = Intervention.objects.get(household=h2)
     services.intervention_cancel(actor=officer, intervention=cancelled, reason="ganda")
-    annotated = program_get(user=officer, pk=program.pk)
+    annotated = program_list(user=officer).get(pk=program.pk)
     assert (annotated.reached, annotated.realised_value) == (2, Decimal(400))
-    rows = {r.code: (r.households, r.value) for r in program_realisation_by_kecamatan(program=program)}
+    rows = {r.code: (r.households, r.value) for r in program_realisation(program=program).by_kecamatan}
     assert rows == {"332401": (1, Decimal(100)), "332402": (1, Decimal(300))}
 
 
@@ -294,9 +294,9 @@ def test_precomputed_realisation_follows_every_write(officer, program):
         actor=officer, items=[{"program": program, "household": f.HouseholdFactory(), "delivered_on": TODAY}]
     )
     direct = _direct_count(program)
-    annotated = program_get(user=officer, pk=program.pk)
+    annotated = program_list(user=officer).get(pk=program.pk)
     assert (annotated.reached, annotated.realised_value) == (direct["h"], direct["v"]) == (3, Decimal(500_500))
     total = {r.status: r.interventions for r in ProgramRealisation.objects.filter(program=program, kecamatan_code="")}
     assert total == {"delivered": 3, "cancelled": 1}
-    by_kec = sum(r.households for r in program_realisation_by_kecamatan(program=program))
+    by_kec = sum(r.households for r in program_realisation(program=program).by_kecamatan)
     assert by_kec == 3
