@@ -153,6 +153,8 @@ class Household(models.Model):
         _("fasilitas BAB"), max_length=20, choices=choices.ToiletFacility.choices, blank=True
     )
     stunting_risk = models.BooleanField(_("berisiko stunting"), null=True, blank=True)
+    # Set only where a source gives an extreme-poverty flag (e.g. DTSEN); P3KE's practical target is desil 1.
+    extreme_poverty = models.BooleanField(_("miskin ekstrem"), null=True, blank=True)
     has_savings = models.BooleanField(_("memiliki simpanan/tabungan"), null=True, blank=True)
     has_land = models.BooleanField(_("memiliki lahan"), null=True, blank=True)
     has_vehicle = models.BooleanField(_("memiliki kendaraan bermotor"), null=True, blank=True)
@@ -631,3 +633,56 @@ class LinkageReview(models.Model):
 
     def __str__(self) -> str:
         return f"{self.source_id}:{self.external_id} {self.reason}"
+
+
+class GraduationQuerySet(ScopedQuerySet["Graduation"]):
+    def grant_q(self, grant: Grant) -> Q | None:
+        if grant.role in (Role.SECRETARIAT, Role.OPD_OFFICER):
+            return region_q(grant, "household__")
+        return None
+
+    def aggregate_grant_q(self, grant: Grant) -> Q | None:
+        if grant.role == Role.LEADERSHIP:
+            return region_q(grant, "household__")
+        return self.grant_q(grant)
+
+
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
+class Graduation(models.Model):
+    """The secretariat's verification that a household is no longer poor (graduasi), one row per decision.
+
+    Setting it also sets the household's status to graduated (``households.services.household_graduate``);
+    a later reversal keeps this row with ``revoked_on`` so the year's count can be reproduced.
+    """
+
+    household = models.ForeignKey(
+        Household, verbose_name=_("keluarga"), on_delete=models.PROTECT, related_name="graduations"
+    )
+    graduated_on = models.DateField(_("tanggal graduasi"))
+    reason = models.CharField(_("alasan"), max_length=300)
+    evidence = models.FileField(_("bukti"), upload_to="graduation/%Y/%m/", blank=True)
+    evidence_note = models.CharField(_("keterangan bukti"), max_length=300, blank=True)
+    verified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("diverifikasi oleh"), null=True, on_delete=models.SET_NULL
+    )
+    import_job = models.ForeignKey(
+        ImportJob,
+        verbose_name=_("dari impor"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="graduations",
+    )
+    revoked_on = models.DateField(_("dibatalkan"), null=True, blank=True)
+    created_at = models.DateTimeField(_("dicatat"), auto_now_add=True)
+
+    objects = GraduationQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("graduasi")
+        verbose_name_plural = _("graduasi")
+        ordering = ["-graduated_on", "-id"]
+        indexes = [models.Index(fields=["graduated_on"], name="graduation_date")]
+
+    def __str__(self) -> str:
+        return f"{self.household_id} {self.graduated_on}"

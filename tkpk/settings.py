@@ -12,6 +12,7 @@ from pathlib import Path
 
 import environ
 import pghistory
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -231,11 +232,23 @@ CELERY_BEAT_SCHEDULE = {
         "task": "households.tasks.import_jobs_fail_stuck",
         "schedule": env.float("IMPORT_STUCK_CHECK_SECONDS", default=60.0),
     },
+    "reports-gap-nightly": {
+        "task": "reports.tasks.gap_nightly",
+        "schedule": crontab(
+            hour=env.int("GAP_NIGHTLY_HOUR", default=1), minute=env.int("GAP_NIGHTLY_MINUTE", default=30)
+        ),
+    },
     "households-import-files-purge": {
         "task": "households.tasks.import_files_purge",
         "schedule": env.float("IMPORT_FILE_PURGE_CHECK_SECONDS", default=3600.0),
     },
 }
+
+# Coverage-gap engine (reports/engine.py). A household covered by at least this many programs of one
+# assistance kind in a year is flagged as a possible duplication (overlap).
+GAP_OVERLAP_MIN_PROGRAMS = env.int("GAP_OVERLAP_MIN_PROGRAMS", default=3)
+GAP_WORK_MEM = env.str("GAP_WORK_MEM", default="256MB")  # PostgreSQL work_mem of a computation
+GAP_TASK_TIME_LIMIT = env.int("GAP_TASK_TIME_LIMIT", default=30 * 60)
 
 # Bulk imports (households/importing). A running job whose heartbeat is older than this is shown as failed
 # (its worker died; the engine's single transaction left the registry unchanged).

@@ -91,7 +91,7 @@ HOUSEHOLD_FIELDS: tuple[str, ...] = (
     "roof_quality", "wall_type", "wall_quality", "floor_type", "floor_quality", "lighting_source", "power_capacity",
     "cooking_fuel", "water_source", "toilet_facility", "stunting_risk", "has_savings", "has_land", "has_vehicle",
     "receives_bpnt", "receives_bpum", "receives_bst", "receives_pkh", "receives_sembako", "receives_prakerja",
-    "receives_kur", "verification_priority",
+    "receives_kur", "verification_priority", "extreme_poverty",
 )  # fmt: skip
 # Person fields a P3KE person row writes.
 PERSON_FIELDS: tuple[str, ...] = (
