@@ -1,15 +1,145 @@
-"""Aggregate reads for dashboards (counts only, no personal data)."""
+"""Reads for dashboards and the coverage-gap figures: summaries per region and level, the by-name gap
+list (scoped like the registry), and the freshness line every page with gap figures shows."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, Q
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from households.choices import HouseholdStatus
 from households.models import Household
+from reports.engine import region_level
+from reports.models import GapHouseholdFact, GapRun, GapRunStatus, GapSummary, NeedRule
+from tkpk.exceptions import DomainError
 from tkpk.models import Membership, Organization, Region
 from tkpk.scoping import Cap, scope_for
+
+LEVEL_NAMES = {"provinsi": 1, "province": 1, "kabupaten": 2, "kota": 2, "kecamatan": 3, "desa": 4, "kelurahan": 4}
+REASON_LABELS = {
+    "no_nik": gettext_lazy("Kepala keluarga tanpa NIK sah"),
+    "nik_unverified": gettext_lazy("NIK perlu verifikasi"),
+    "not_in_latest": gettext_lazy("Tidak ada di snapshot terbaru"),
+    "member_moved": gettext_lazy("Ada anggota pindah"),
+}
+
+
+def normalise_region(code: str | None) -> str:
+    return (code or "").replace(".", "").strip()
+
+
+def parse_level(value: str | int | None, default: int) -> int:
+    if value in (None, ""):
+        return default
+    if isinstance(value, int) or str(value).isdigit():
+        level = int(value)
+    else:
+        level = LEVEL_NAMES.get(str(value).strip().lower(), 0)
+    if level not in (1, 2, 3, 4):
+        raise DomainError(
+            _("Tingkat wilayah tidak dikenal: %(value)s (provinsi, kabupaten, kecamatan atau desa).")
+            % {"value": value},
+            code="invalid_level",
+        )
+    return level
+
+
+def default_year() -> int:
+    """The newest year with a finished computation, else the current year."""
+    run = GapRun.objects.filter(status=GapRunStatus.DONE).order_by("-year").first()
+    return run.year if run is not None else timezone.localdate().year
+
+
+def visible_root(user: Any) -> str:
+    """The widest region the user's figures cover (their TKPK region; '' for a superuser)."""
+    scope = scope_for(user)
+    if scope.is_superuser:
+        return ""
+    codes = scope.region_codes
+    return min(codes, key=len) if codes else ""
+
+
+def summary_rows(*, user: Any, region: str, level: int, year: int, unscoped: bool = False) -> list[dict[str, Any]]:
+    """One row per region of ``level`` inside ``region`` (or the region itself), as the command and the API
+    print them. ``unscoped`` is for the command line only (an operator on the server)."""
+    region = normalise_region(region) or ("" if unscoped else visible_root(user))
+    rows = GapSummary.objects.filter(year=year) if unscoped else GapSummary.objects.for_user(user).filter(year=year)
+    if region:
+        if region_level(region) > level:
+            raise DomainError(_("Tingkat harus sama atau di bawah wilayah yang dipilih."), code="invalid_level")
+        rows = rows.filter(region_code__startswith=region)
+    rows = rows.filter(level=level).order_by("region_code")
+    summaries = list(rows)
+    names = dict(Region.objects.filter(code__in=[r.region_code for r in summaries]).values_list("code", "name"))
+    return [
+        {"region": r.region_code, "name": names.get(r.region_code, r.region_code), **r.as_dict()} for r in summaries
+    ]
+
+
+def summary_for(*, user: Any, region: str, year: int) -> GapSummary | None:
+    region = normalise_region(region) or visible_root(user)
+    rows = GapSummary.objects.for_user(user).filter(year=year)
+    if region:
+        return rows.filter(region_code=region).first()
+    # Superuser without a region: the figures of the first province.
+    return rows.filter(level=1).order_by("region_code").first()
+
+
+@dataclass(frozen=True)
+class GapListFilters:
+    year: int
+    region: str = ""
+    desil: int | None = None
+    uncovered: bool | None = None
+    need: str = ""  # a need rule code: households with that need unmet
+    reason: str = ""
+    overlap: bool | None = None
+
+
+def gap_households(*, user: Any, filters: GapListFilters) -> QuerySet[GapHouseholdFact]:
+    """Facts of the households the user may open one by one (partners: their allocation only)."""
+    facts = GapHouseholdFact.objects.filter(year=filters.year)
+    visible = Household.objects.for_user(user)
+    facts = facts.filter(household__in=visible.values("pk"))
+    region = normalise_region(filters.region)
+    if region:
+        column = {2: "province_code", 4: "kabupaten_code", 6: "kecamatan_code", 10: "desa_id"}.get(len(region))
+        if column is None:
+            message = _("Kode wilayah tidak dikenal: %(code)s") % {"code": filters.region}
+            raise DomainError(message, code="invalid_region")
+        facts = facts.filter(**{column: region})
+    if filters.desil is not None:
+        facts = facts.filter(desil=filters.desil)
+    if filters.uncovered is not None:
+        facts = facts.filter(covered=not filters.uncovered)
+    if filters.overlap is not None:
+        facts = facts.filter(overlap=filters.overlap)
+    if filters.need:
+        facts = facts.filter(unmet_needs__contains=f",{filters.need},")
+    if filters.reason in REASON_LABELS:
+        facts = facts.filter(**{filters.reason: True})
+    return facts.select_related("household", "household__desa")
+
+
+def need_labels() -> dict[str, str]:
+    return dict(NeedRule.objects.values_list("code", "name"))
+
+
+def freshness(*, year: int) -> dict[str, Any]:
+    """What every page with gap figures states: when they were computed and from which snapshots."""
+    run = GapRun.objects.filter(status=GapRunStatus.DONE, year=year).order_by("-finished_at").first()
+    running = GapRun.objects.filter(year=year, status__in=[GapRunStatus.QUEUED, GapRunStatus.RUNNING]).order_by("id")
+    return {
+        "run": run,
+        "computed_at": run.finished_at if run else None,
+        "sources": run.sources if run else [],
+        "sources_label": run.sources_label if run else "",
+        "pending": list(running),
+    }
 
 
 def home_summary(*, user: Any) -> dict[str, Any]:

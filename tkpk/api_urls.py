@@ -1,7 +1,9 @@
+from django.urls import path
 from rest_framework.routers import DefaultRouter
 
 from households.api import HouseholdViewSet
 from programs.api import InterventionViewSet, ProgramViewSet
+from reports.api import GapHouseholdList, GapSummaryView
 from tkpk.api_views import OrganizationViewSet, RegionViewSet
 
 router = DefaultRouter()
@@ -11,4 +13,8 @@ router.register("households", HouseholdViewSet, basename="household")
 router.register("programs", ProgramViewSet, basename="program")
 router.register("interventions", InterventionViewSet, basename="intervention")
 
-urlpatterns = router.urls
+urlpatterns = [
+    path("gaps/summary/", GapSummaryView.as_view(), name="gap-summary"),
+    path("gaps/households/", GapHouseholdList.as_view(), name="gap-households"),
+    *router.urls,
+]

@@ -50,6 +50,10 @@ class Cap:
     INTERVENTION_LOG = "programs.log_intervention"
     ACTIVITY_REPORT_SUBMIT = "programs.report_submit"
     ACTIVITY_REPORT_REVIEW = "programs.report_review"
+    # Coverage-gap figures (counts per region): dashboards, summaries, periodic reports.
+    GAP_VIEW = "gaps.view"
+    # Start a recomputation, generate periodic reports, download by-name gap lists (BNBA) of a desa.
+    GAP_MANAGE = "gaps.manage"
 
 
 ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
@@ -67,6 +71,8 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
             Cap.PROGRAM_MANAGE,
             Cap.INTERVENTION_LOG,
             Cap.ACTIVITY_REPORT_REVIEW,
+            Cap.GAP_VIEW,
+            Cap.GAP_MANAGE,
         }
     ),
     Role.OPD_OFFICER: frozenset(
@@ -78,6 +84,7 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
             Cap.PROGRAM_MANAGE,
             Cap.INTERVENTION_LOG,
             Cap.ACTIVITY_REPORT_SUBMIT,
+            Cap.GAP_VIEW,
         }
     ),
     # Partners see only households allocated to them (row scope), never a full NIK or No KK.
@@ -92,7 +99,7 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
         }
     ),
     # Leadership reads aggregates only: no by-name registry; programs and their realisation read-only.
-    Role.LEADERSHIP: frozenset({Cap.DASHBOARD_VIEW, Cap.PROGRAM_VIEW}),
+    Role.LEADERSHIP: frozenset({Cap.DASHBOARD_VIEW, Cap.PROGRAM_VIEW, Cap.GAP_VIEW}),
 }
 
 

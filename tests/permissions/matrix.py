@@ -69,6 +69,8 @@ ROLE_CAPS: dict[str, frozenset[str]] = {
             Cap.PROGRAM_MANAGE,
             Cap.INTERVENTION_LOG,
             Cap.ACTIVITY_REPORT_REVIEW,
+            Cap.GAP_VIEW,
+            Cap.GAP_MANAGE,
         }
     ),
     Role.OPD_OFFICER: frozenset(
@@ -80,6 +82,7 @@ ROLE_CAPS: dict[str, frozenset[str]] = {
             Cap.PROGRAM_MANAGE,
             Cap.INTERVENTION_LOG,
             Cap.ACTIVITY_REPORT_SUBMIT,
+            Cap.GAP_VIEW,
         }
     ),
     # Partners see only households allocated to them (row scope), never a full NIK or No KK.
@@ -94,7 +97,7 @@ ROLE_CAPS: dict[str, frozenset[str]] = {
         }
     ),
     # Leadership reads aggregates only: no by-name registry; programs and their realisation read-only.
-    Role.LEADERSHIP: frozenset({Cap.DASHBOARD_VIEW, Cap.PROGRAM_VIEW}),
+    Role.LEADERSHIP: frozenset({Cap.DASHBOARD_VIEW, Cap.PROGRAM_VIEW, Cap.GAP_VIEW}),
 }
 
 
