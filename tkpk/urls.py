@@ -14,6 +14,8 @@ urlpatterns = [
     path("program/", include("programs.urls")),
     path("program/impor/", include("programs.urls_import")),
     path("laporan-kegiatan/", include("programs.urls_reports")),
+    path("kesenjangan/", include("reports.urls")),
+    path("laporan-berkala/", include(("reports.urls_periodic", "reports_periodic"))),
     path("admin/", admin.site.urls),
     path("api/v1/", include("tkpk.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

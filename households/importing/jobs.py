@@ -907,5 +907,19 @@ def import_job_execute(*, job_id: int, progress: ProgressCallback | None = None)
             error_count=summary.rejected,
             warning_count=summary.warnings,
         )
+        if not job.dry_run:
+            _request_gap_recompute(job)
     job.refresh_from_db()
     return job
+
+
+def _request_gap_recompute(job: ImportJob) -> None:
+    """The registry or the deliveries changed: queue the gap recomputation of the job's kabupaten/kota
+    (coalesced with any waiting one). A failure here never fails the import: the nightly run catches up."""
+    from reports.services import gap_recompute_after_write
+
+    try:
+        years = {job.program.year} if job.program_id and job.program is not None else set()
+        gap_recompute_after_write(region_code=str(job.region_id or ""), years=years)
+    except Exception:
+        logger.exception("import job %s: gap recompute not queued", job.pk)
