@@ -377,3 +377,70 @@ class RegionBoundarySet(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class PeriodicReportPeriod(models.TextChoices):
+    SEMESTER_1 = "s1", _("Semester 1")
+    SEMESTER_2 = "s2", _("Semester 2")
+    ANNUAL = "year", _("Tahunan")
+
+
+class PeriodicReportQuerySet(ScopedQuerySet["PeriodicReport"]):
+    def grant_q(self, grant: Grant) -> Q | None:
+        if grant.role in (Role.SECRETARIAT, Role.LEADERSHIP, Role.OPD_OFFICER):
+            return Q(region__code__startswith=grant.region_code)
+        return None
+
+
+class PeriodicReport(models.Model):
+    """A periodic (semester / annual, LP2KD-style) report of a TKPK region, generated in Celery as PDF + .xlsx."""
+
+    region = models.ForeignKey("tkpk.Region", verbose_name=_("wilayah"), on_delete=models.PROTECT, related_name="+")
+    year = models.PositiveSmallIntegerField(_("tahun"))
+    period = models.CharField(_("periode"), max_length=4, choices=PeriodicReportPeriod.choices)
+    status = models.CharField(_("status"), max_length=10, choices=GapRunStatus.choices, default=GapRunStatus.QUEUED)
+    progress = models.PositiveSmallIntegerField(_("kemajuan (%)"), default=0)
+    step = models.CharField(_("tahap"), max_length=120, blank=True)
+    message = models.TextField(_("pesan"), blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("diminta oleh"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    requested_at = models.DateTimeField(_("diminta"), auto_now_add=True)
+    started_at = models.DateTimeField(_("mulai"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("selesai"), null=True, blank=True)
+    # The gap computation the figures come from and the snapshots it used ("data per …, sumber …").
+    gap_run = models.ForeignKey(
+        GapRun, verbose_name=_("perhitungan"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    data_as_of = models.DateTimeField(_("data per"), null=True, blank=True)
+    sources_label = models.CharField(_("sumber data"), max_length=500, blank=True)
+    pdf = models.FileField(_("berkas PDF"), upload_to="periodic-reports/%Y/", blank=True)
+    xlsx = models.FileField(_("berkas .xlsx"), upload_to="periodic-reports/%Y/", blank=True)
+    page_count = models.PositiveSmallIntegerField(_("jumlah halaman"), default=0)
+    task_id = models.CharField(_("ID tugas"), max_length=64, blank=True)
+
+    objects = PeriodicReportQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("laporan berkala")
+        verbose_name_plural = _("laporan berkala")
+        ordering = ["-requested_at", "-id"]
+        indexes = [models.Index(fields=["region", "year", "period"], name="periodic_report_region_period")]
+
+    def __str__(self) -> str:
+        return f"{self.region_id} {self.period_label} ({self.get_status_display()})"
+
+    @property
+    def period_label(self) -> str:
+        if self.period == PeriodicReportPeriod.ANNUAL:
+            return str(_("Tahun %(year)s")) % {"year": self.year}
+        return f"{self.get_period_display()} {self.year}"
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status in (GapRunStatus.QUEUED, GapRunStatus.RUNNING)
