@@ -33,7 +33,7 @@ from households.choices import (
     PersonStatus,
     Relationship,
 )
-from programs.models import InterventionStatus
+from programs.models import AssistanceKind, InterventionStatus, ProgramCluster
 from reports.models import GapRun, GapSummary, NeedCondition, NeedRule
 
 REASON_FIELDS = ("no_nik", "nik_unverified", "not_in_latest", "member_moved")
@@ -110,11 +110,16 @@ class RegionFigures:
                 self.bump_map(name, key, n)
 
 
-def _string_agg(expression: str) -> str:
-    """Sorted, comma-joined distinct values of a grouped column (input rows are already distinct)."""
-    if connection.vendor == "postgresql":
-        return f"string_agg({expression}, ',' ORDER BY {expression})"
-    return f"group_concat({expression}, ',')"
+def _code_concat(column: str, items: Iterable[tuple[int, str]]) -> tuple[str, list[Any]]:
+    """``MAX(CASE WHEN column = id THEN 'code,' …) || …`` over a reference list sorted by code: the grouped
+    rows' codes as ``a,b,`` in code order, without string_agg/group_concat (whose order SQLite < 3.44 does
+    not guarantee)."""
+    parts: list[str] = []
+    params: list[Any] = []
+    for pk, code in sorted(items, key=lambda item: item[1]):
+        parts.append(f"MAX(CASE WHEN {column} = %s THEN %s ELSE '' END)")
+        params += [pk, f"{code},"]
+    return (" || ".join(parts) or "''"), params
 
 
 def _contains(column: str) -> str:
@@ -151,8 +156,9 @@ def _facts_sql(*, year: int, region_code: str, run_id: int, rules: list[NeedRule
         person_params += [PersonStatus.ACTIVE, low, high, *school]
         person_rule_ids.append(rule.pk)
 
-    kinds_agg = _string_agg("k.code")
-    clusters_agg = _string_agg("c.code")
+    # Code lists in code order, identical on both databases: one MAX(CASE …) per code of the reference list.
+    kinds_concat, kinds_params = _code_concat("kind_id", AssistanceKind.objects.values_list("pk", "code"))
+    clusters_concat, clusters_params = _code_concat("cluster_id", ProgramCluster.objects.values_list("pk", "code"))
     sql = f"""
         WITH iv AS (
             SELECT DISTINCT i.household_id AS hid, i.program_id AS program_id,
@@ -165,20 +171,10 @@ def _facts_sql(*, year: int, region_code: str, run_id: int, rules: list[NeedRule
             SELECT hid, kind_id, COUNT(DISTINCT program_id) AS n FROM iv GROUP BY hid, kind_id
         ),
         kind_agg AS (
-            SELECT k.hid, {kinds_agg} AS kinds, MAX(k.n) AS max_programs
-            FROM (
-                SELECT pk.hid, ak.code, pk.n FROM per_kind pk
-                JOIN programs_assistancekind ak ON ak.id = pk.kind_id ORDER BY pk.hid, ak.code
-            ) k
-            GROUP BY k.hid
+            SELECT hid, {kinds_concat} AS kinds, MAX(n) AS max_programs FROM per_kind GROUP BY hid
         ),
         cluster_agg AS (
-            SELECT c.hid, {clusters_agg} AS clusters
-            FROM (
-                SELECT DISTINCT iv.hid, pc.code FROM iv
-                JOIN programs_programcluster pc ON pc.id = iv.cluster_id ORDER BY iv.hid, pc.code
-            ) c
-            GROUP BY c.hid
+            SELECT hid, {clusters_concat} AS clusters FROM (SELECT DISTINCT hid, cluster_id FROM iv) hc GROUP BY hid
         ),
         program_agg AS (SELECT hid, COUNT(DISTINCT program_id) AS n FROM iv GROUP BY hid),
         people AS (
@@ -199,7 +195,7 @@ def _facts_sql(*, year: int, region_code: str, run_id: int, rules: list[NeedRule
             GROUP BY household_id
         )
     """
-    params += [InterventionStatus.DELIVERED, year, *region_params]
+    params += [InterventionStatus.DELIVERED, year, *region_params, *kinds_params, *clusters_params]
     params += [PersonStatus.ACTIVE, Relationship.HEAD, NikStatus.NEEDS_VERIFICATION, NikStatus.INVALID]
     params += [PersonStatus.MOVED, *person_params, *region_params, *region_params]
 
@@ -252,8 +248,8 @@ def _facts_sql(*, year: int, region_code: str, run_id: int, rules: list[NeedRule
                        CASE WHEN ka.hid IS NULL THEN FALSE ELSE TRUE END AS covered,
                        COALESCE(pa.n, 0) AS program_count,
                        CASE WHEN COALESCE(ka.max_programs, 0) >= %s THEN TRUE ELSE FALSE END AS overlap,
-                       CASE WHEN ka.kinds IS NULL THEN '' ELSE ',' || ka.kinds || ',' END AS kinds,
-                       CASE WHEN ca.clusters IS NULL THEN '' ELSE ',' || ca.clusters || ',' END AS clusters,
+                       CASE WHEN ka.kinds IS NULL THEN '' ELSE ',' || ka.kinds END AS kinds,
+                       CASE WHEN ca.clusters IS NULL THEN '' ELSE ',' || ca.clusters END AS clusters,
                        COALESCE(pe.n_active, 0) AS n_active,
                        CASE WHEN COALESCE(pe.head_has_nik, 0) = 1 THEN FALSE ELSE TRUE END AS no_nik,
                        CASE WHEN COALESCE(pe.nik_unverified, 0) = 1 THEN TRUE ELSE FALSE END AS nik_unverified,
