@@ -102,6 +102,7 @@ worker: deps
 # Exactly one beat per deployment; the schedule lives in the database (django-celery-beat).
 beat: deps
 	$(CTL) require-broker
+	$(MANAGE) setup_schedules
 	$(VENV)/bin/celery -A tkpk beat --loglevel=info --scheduler django_celery_beat.schedulers:DatabaseScheduler
 
 # ------------------------------------------------------------------------------------------- checks
