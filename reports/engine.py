@@ -211,6 +211,7 @@ def _facts_sql(*, year: int, region_code: str, run_id: int, rules: list[NeedRule
     unmet_params: list[Any] = []
     contains = _contains("b.kinds")
     for rule in rules:
+        cond_params: list[Any]
         if rule.condition == NeedCondition.PRODUCTIVE_MEMBER:
             condition, cond_params = f"b.r_{rule.pk} = 1", []
         elif rule.condition == NeedCondition.NO_PRODUCTIVE_MEMBER:

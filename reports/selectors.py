@@ -36,7 +36,7 @@ def parse_level(value: str | int | None, default: int) -> int:
     if value in (None, ""):
         return default
     if isinstance(value, int) or str(value).isdigit():
-        level = int(value)
+        level = int(str(value))
     else:
         level = LEVEL_NAMES.get(str(value).strip().lower(), 0)
     if level not in (1, 2, 3, 4):
