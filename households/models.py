@@ -450,6 +450,7 @@ class ImportKind(models.TextChoices):
 
     REGISTRY = "registry", _("Registri keluarga")
     INTERVENTIONS = "interventions", _("Penyaluran program")
+    VERVAL = "verval", _("Hasil verifikasi lapangan (verval)")
 
 
 class ImportJobQuerySet(ScopedQuerySet["ImportJob"]):
@@ -531,7 +532,9 @@ class ImportJob(models.Model):
         ordering = ["-created_at"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(kind="registry", source__isnull=False) | Q(kind="interventions", program__isnull=False),
+                condition=Q(kind="registry", source__isnull=False)
+                | Q(kind="interventions", program__isnull=False)
+                | Q(kind="verval", source__isnull=True, program__isnull=True),
                 name="import_job_kind_target",
             )
         ]

@@ -60,6 +60,7 @@ from households.importing.types import (
     FAMILY,
     INTERVENTION,
     PERSON,
+    VERVAL,
     Counts,
     ImportFileError,
     ImportSummary,
@@ -410,7 +411,7 @@ def import_job_preview(*, job: ImportJob, sample_size: int = PREVIEW_SAMPLE_SIZE
 def preview_parts(preview: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
     """The per-file parts of a stored preview, keyed by file kind, in upload order."""
     files = preview.get("files", preview)
-    order = {kind: i for i, kind in enumerate((FAMILY, PERSON, DTKS, DTSEN, INTERVENTION))}
+    order = {kind: i for i, kind in enumerate((FAMILY, PERSON, DTKS, DTSEN, INTERVENTION, VERVAL))}
     parts = {kind: part for kind, part in files.items() if kind in order and isinstance(part, dict)}
     return dict(sorted(parts.items(), key=lambda item: order[item[0]]))
 
@@ -827,6 +828,14 @@ def summary_dict(summary: ImportSummary) -> dict[str, Any]:
     def counts(c: Counts) -> dict[str, int]:
         return {**c.as_dict(), "missing": c.missing}
 
+    if summary.kind == ImportKind.VERVAL:
+        return {
+            "verval": {**summary.verval, "rejected": summary.verval_rejected},
+            "rows_read": summary.rows_read,
+            "dry_run": summary.dry_run,
+            "blocked": summary.blocked,
+            "engine": summary.engine,
+        }
     if summary.kind == ImportKind.INTERVENTIONS:
         return {
             "interventions": {

@@ -14,7 +14,8 @@ PERSON = "person"  # P3KE person file: one row per person, linked by ID Keluarga
 DTKS = "dtks"  # DTKS export: one row per person, families by No KK / IDDTKS
 DTSEN = "dtsen"  # DTSEN export: one row per person (or family) with desil 1-10
 INTERVENTION = "delivery"  # a program's deliveries: one row per household (ID Keluarga P3KE or NIK)
-FileKind = Literal["family", "person", "dtks", "dtsen", "delivery"]
+VERVAL = "verval"  # a filled gap-list (verval) sheet: one row per household (its id in this system)
+FileKind = Literal["family", "person", "dtks", "dtsen", "delivery", "verval"]
 
 
 @dataclass(frozen=True)
@@ -116,11 +117,18 @@ class ImportSummary:
     # Intervention uploads with all-or-nothing: rows were refused, so nothing was written.
     blocked: bool = False
     message: str = ""  # what the job's page says about the outcome (kept as ImportJob.message)
+    # Verval uploads (reports.verval): rows per outcome (found, moved, deceased, graduated, not_found, unchanged).
+    verval: dict[str, int] = field(default_factory=dict)
+    verval_rejected: int = 0
 
     @property
     def rejected(self) -> int:
         return (
-            self.families.rejected + self.persons.rejected + self.interventions.rejected + self.interventions.duplicates
+            self.families.rejected
+            + self.persons.rejected
+            + self.interventions.rejected
+            + self.interventions.duplicates
+            + self.verval_rejected
         )
 
     @property
@@ -128,6 +136,8 @@ class ImportSummary:
         return self.families.warnings + self.persons.warnings + self.interventions.warnings
 
     def to_json_dict(self) -> dict[str, Any]:
+        if self.kind == "verval":
+            return {**self.verval, "rejected": self.verval_rejected}
         if self.kind == "interventions":
             c = self.interventions
             return {"created": c.created, "duplicates": c.duplicates, "rejected": c.rejected}
