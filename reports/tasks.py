@@ -30,3 +30,12 @@ def gap_run_execute_task(run_id: int) -> str:
 def gap_nightly() -> list[int]:
     """Beat (nightly): queue the recomputation of the whole registry for the current year(s)."""
     return services.gap_nightly()
+
+
+@shared_task(name="reports.tasks.periodic_report", acks_late=True, time_limit=20 * 60, soft_time_limit=19 * 60)
+def periodic_report_task(report_id: int) -> str:
+    """Generate one queued periodic report (PDF + .xlsx); returns its final status (or ``not-claimed``)."""
+    from reports import periodic
+
+    report = periodic.periodic_report_execute(report_id=report_id)
+    return report.status if report is not None else "not-claimed"
