@@ -3,10 +3,14 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import timezone
 
 from households.demo import DEFAULT_CHUNK_SIZE, DemoSeedResult, demo_seed
 from programs.demo import DemoProgramsResult, demo_programs_seed
 from programs.models import InterventionStatus
+from reports.demo import demo_gap_seed
+from reports.models import GapTrigger
+from reports.services import gap_recompute_now
 from tkpk.exceptions import DomainError
 from tkpk.identifiers import dotted_region_code
 
@@ -60,9 +64,19 @@ class Command(BaseCommand):
                 programs = demo_programs_seed(
                     region_code=options["region"], seed=options["seed"], reset=options["reset"]
                 )
+            gaps = demo_gap_seed(region_code=options["region"])
+            this_year = timezone.localdate().year
+            years = [this_year - 1, this_year]  # the demo programs deliver last year and this year
+            runs = [gap_recompute_now(year=y, region_code=options["region"], trigger=GapTrigger.COMMAND) for y in years]
         except DomainError as exc:
             raise CommandError(exc.message) from exc
         self._summary(result, programs)
+        self.stdout.write(
+            f"Kesenjangan: target kemiskinan demo {gaps.targets} tahun, batas wilayah SKEMATIS {gaps.boundary_sets} "
+            f"set ({_n(gaps.features)} fitur); dihitung untuk tahun "
+            + ", ".join(f"{run.year} ({run.get_status_display()})" for run in runs)
+            + "."
+        )
 
     def _progress(self, done: int, total: int) -> None:
         self.stdout.write(f"  ... {_n(done)}/{_n(total)} keluarga")
