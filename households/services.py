@@ -7,10 +7,11 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from households.choices import HouseholdStatus
-from households.models import Household, Person
+from households.models import Graduation, Household, Person
 from tkpk.exceptions import DomainError
 from tkpk.history import history_context
 from tkpk.models import AccessAction
@@ -111,3 +112,73 @@ def household_change_status(
             ) from exc
         household.save()
     return household
+
+
+@transaction.atomic
+def household_graduate(
+    *,
+    actor: Any,
+    household: Household,
+    graduated_on: dt.date,
+    reason: str,
+    evidence: Any = None,
+    evidence_note: str = "",
+) -> Graduation:
+    """Record the secretariat's verification that an active household is no longer poor: the household becomes
+    graduated (with the date, reason and verifier in its history) and a Graduation row keeps the decision."""
+    if not scope_for(actor).can(Cap.GAP_MANAGE):
+        raise DomainError(_("Peran Anda tidak dapat mencatat graduasi."), code="forbidden")
+    if not Household.objects.for_user(actor).filter(pk=household.pk).exists():
+        raise DomainError(_("Keluarga ini di luar wilayah Anda."), code="out_of_scope")
+    household = Household.objects.select_for_update().get(pk=household.pk)
+    if household.status != HouseholdStatus.ACTIVE:
+        raise DomainError(
+            _("Hanya keluarga aktif yang dapat digraduasi (status sekarang: %(status)s).")
+            % {"status": household.get_status_display()},
+            code="not_active",
+        )
+    if graduated_on > timezone.localdate():
+        raise DomainError(_("Tanggal graduasi tidak boleh di masa depan."), code="future_date")
+    if not reason.strip():
+        raise DomainError(_("Alasan graduasi wajib diisi."), code="reason_required")
+    household_change_status(
+        actor=actor, household=household, status=HouseholdStatus.GRADUATED, changed_on=graduated_on, reason=reason
+    )
+    with history_context(user=actor.pk, action="household_graduate"):
+        graduation = Graduation(
+            household=household,
+            graduated_on=graduated_on,
+            reason=reason.strip()[:300],
+            evidence_note=evidence_note.strip()[:300],
+            verified_by=actor,
+        )
+        if evidence:
+            graduation.evidence.save(evidence.name, evidence, save=False)
+        graduation.save()
+    return graduation
+
+
+@transaction.atomic
+def graduation_revoke(*, actor: Any, graduation: Graduation, revoked_on: dt.date, reason: str) -> Graduation:
+    """Undo a graduation: the row stays (with ``revoked_on``) so past counts can be reproduced, and the household
+    is active again (the change kept in its history)."""
+    if not scope_for(actor).can(Cap.GAP_MANAGE):
+        raise DomainError(_("Peran Anda tidak dapat membatalkan graduasi."), code="forbidden")
+    graduation = Graduation.objects.select_for_update().select_related("household").get(pk=graduation.pk)
+    if not Household.objects.for_user(actor).filter(pk=graduation.household_id).exists():
+        raise DomainError(_("Keluarga ini di luar wilayah Anda."), code="out_of_scope")
+    if graduation.revoked_on is not None:
+        raise DomainError(_("Graduasi ini sudah dibatalkan."), code="already_revoked")
+    if not reason.strip():
+        raise DomainError(_("Alasan pembatalan wajib diisi."), code="reason_required")
+    if revoked_on < graduation.graduated_on:
+        raise DomainError(_("Tanggal pembatalan tidak boleh sebelum tanggal graduasi."), code="date_order")
+    with history_context(user=actor.pk, action="graduation_revoke"):
+        graduation.revoked_on = revoked_on
+        graduation.save(update_fields=["revoked_on"])
+    household = graduation.household
+    if household.status == HouseholdStatus.GRADUATED:
+        household_change_status(
+            actor=actor, household=household, status=HouseholdStatus.ACTIVE, changed_on=revoked_on, reason=reason
+        )
+    return graduation

@@ -4,9 +4,12 @@ import io
 from collections.abc import Iterator
 from typing import Any
 
+from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import TemplateView
@@ -15,6 +18,7 @@ from django_tables2.paginators import LazyPaginator
 
 from households import mismatch, selectors, services
 from households.forms import HouseholdSearchForm
+from households.models import Graduation
 from households.tables import HouseholdTable
 from tkpk.exceptions import DomainError
 from tkpk.models import AccessAction
@@ -60,6 +64,9 @@ class HouseholdDetailView(ScopedViewMixin, TemplateView):
         context["person_link_count"] = len(links)
         context["history"] = selectors.household_history(household=household)
         context["attributes"] = household_attributes(household)
+        context["graduations"] = list(household.graduations.select_related("verified_by", "import_job"))
+        context["can_graduate"] = self.scope.can(Cap.GAP_MANAGE)
+        context["today"] = timezone.localdate()
         return context
 
 
@@ -154,3 +161,48 @@ class MismatchExportView(ScopedViewMixin, View):
         response = HttpResponse(buffer.getvalue(), content_type=XLSX_CONTENT_TYPE)
         response["Content-Disposition"] = 'attachment; filename="ketidaksesuaian-sumber-data.xlsx"'
         return response
+
+
+class HouseholdGraduateView(ScopedViewMixin, View):
+    """POST (secretariat): record that the household is no longer poor (date, reason, evidence, note)."""
+
+    required_capability = Cap.GAP_MANAGE
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        household = selectors.household_get(user=request.user, pk=pk)
+        graduated_on = parse_date(request.POST.get("graduated_on", "") or "")
+        try:
+            if graduated_on is None:
+                raise DomainError(_("Isi tanggal graduasi."), code="date_required")
+            services.household_graduate(
+                actor=request.user,
+                household=household,
+                graduated_on=graduated_on,
+                reason=request.POST.get("reason", ""),
+                evidence=request.FILES.get("evidence"),
+                evidence_note=request.POST.get("evidence_note", ""),
+            )
+        except DomainError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("Graduasi dicatat; keluarga kini berstatus graduasi."))
+        return redirect("households:detail", pk=household.pk)
+
+
+class GraduationRevokeView(ScopedViewMixin, View):
+    """POST (secretariat): undo a graduation; the record stays with its revocation date."""
+
+    required_capability = Cap.GAP_MANAGE
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        graduation = get_object_or_404(Graduation.objects.for_user(request.user), pk=pk)
+        revoked_on = parse_date(request.POST.get("revoked_on", "") or "") or timezone.localdate()
+        try:
+            services.graduation_revoke(
+                actor=request.user, graduation=graduation, revoked_on=revoked_on, reason=request.POST.get("reason", "")
+            )
+        except DomainError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("Graduasi dibatalkan; keluarga aktif kembali."))
+        return redirect("households:detail", pk=graduation.household_id)
