@@ -23,6 +23,11 @@
 
   function canvas(id) { return document.getElementById(id); }
   var base = { animation: false, maintainAspectRatio: false, locale: "id-ID" };
+  // Long names (OPD, cluster) are cut on the axis; the tooltip shows them whole.
+  var shortTicks = { callback: function (value) {
+    var label = String(this.getLabelForValue(value));
+    return label.length > 28 ? label.slice(0, 27) + "\u2026" : label;
+  } };
 
   function horizontalBars(id, rows, label, color) {
     if (!canvas(id) || !rows || !rows.length) return;
@@ -31,7 +36,7 @@
       data: { labels: rows.map(function (r) { return r[0]; }),
               datasets: [{ label: label, data: rows.map(function (r) { return r[1]; }), backgroundColor: color }] },
       options: Object.assign({}, base, { indexAxis: "y", plugins: { legend: { display: false } },
-                                         scales: { x: { ticks: { precision: 0 } } } })
+                                         scales: { x: { ticks: { precision: 0 } }, y: { ticks: shortTicks } } })
     });
   }
 
@@ -53,7 +58,7 @@
                 datasets: [{ label: t.desil1, data: kids.map(function (r) { return r.desil1; }), backgroundColor: GREY },
                            { label: t.uncovered, data: kids.map(function (r) { return r.uncovered; }), backgroundColor: RED }] },
         options: Object.assign({}, base, {
-          indexAxis: "y", scales: { x: { ticks: { precision: 0 } } },
+          indexAxis: "y", scales: { x: { ticks: { precision: 0 } }, y: { ticks: shortTicks } },
           onClick: function (event, elements) {
             if (!elements.length) return;
             var row = document.querySelector('tr[data-code="' + kids[elements[0].index].code + '"]');
