@@ -643,7 +643,7 @@ def render_xlsx(content: ReportContent) -> bytes:
     def bold_row(sheet: Any, values: Sequence[Any]) -> None:
         cells = []
         for value in values:
-            cell = WriteOnlyCell(sheet, value=str(value))
+            cell = WriteOnlyCell(sheet, value=value if isinstance(value, int | Decimal) else str(value))
             cell.font = bold
             cells.append(cell)
         sheet.append(cells)
