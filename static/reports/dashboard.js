@@ -106,10 +106,9 @@
     var values = geo.features.map(function (f) { return f.properties.desil1_uncovered || 0; });
     var max = Math.max.apply(null, values.concat([1]));
     var palette = ["#fee5d9", "#fcae91", "#fb6a4a", "#de2d26", "#a50f15"];
-    function colour(v) {
-      if (!v) return "#f1f3f5";
-      return palette[Math.min(palette.length - 1, Math.floor((v / max) * palette.length - 1e-9))];
-    }
+    // Class i holds the values in (max*i/5, max*(i+1)/5]; 0 stays grey.
+    function classOf(v) { return Math.min(palette.length - 1, Math.ceil((v / max) * palette.length) - 1); }
+    function colour(v) { return v > 0 ? palette[classOf(v)] : "#f1f3f5"; }
     var map = L.map(mapEl, { attributionControl: false, zoomSnap: 0.25 });
     var layer = L.geoJSON(geo, {
       style: function (f) {
@@ -117,7 +116,9 @@
       },
       onEachFeature: function (f, lyr) {
         var p = f.properties;
-        lyr.bindTooltip("<strong>" + p.name + "</strong><br>" + t.uncovered + ": " + number.format(p.desil1_uncovered) +
+        var name = document.createElement("strong");
+        name.textContent = p.name;
+        lyr.bindTooltip(name.outerHTML + "<br>" + t.uncovered + ": " + number.format(p.desil1_uncovered) +
                         " / " + number.format(p.desil1), { sticky: true });
         lyr.on("mouseover", function () { lyr.setStyle({ weight: 3 }); });
         lyr.on("mouseout", function () { layer.resetStyle(lyr); });
@@ -127,10 +128,14 @@
     map.fitBounds(layer.getBounds(), { padding: [8, 8] });
     var legend = document.getElementById("gap-map-legend");
     if (legend) {
-      var step = max / palette.length, html = t.legend + ": ";
+      var swatch = function (c) {
+        return '<span class="d-inline-block border align-middle" style="width:1rem;height:.8rem;background:' + c + '"></span> ';
+      };
+      var html = t.legend + ": " + swatch("#f1f3f5") + "0 ";
       palette.forEach(function (c, i) {
-        html += '<span class="d-inline-block border" style="width:1rem;height:.8rem;background:' + c + '"></span> ' +
-                number.format(Math.round(step * i)) + "–" + number.format(Math.round(step * (i + 1))) + " ";
+        var lo = Math.floor((max * i) / palette.length) + 1, hi = Math.floor((max * (i + 1)) / palette.length);
+        if (lo > hi) return;
+        html += swatch(c) + (lo === hi ? number.format(lo) : number.format(lo) + "\u2013" + number.format(hi)) + " ";
       });
       legend.innerHTML = html;
     }
