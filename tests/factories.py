@@ -23,7 +23,15 @@ from factory.django import DjangoModelFactory
 
 from csr.models import Allocation
 from households import choices
-from households.models import Household, HouseholdSourceLink, Person, PersonSourceLink, Snapshot, Source
+from households.models import (
+    Graduation,
+    Household,
+    HouseholdSourceLink,
+    Person,
+    PersonSourceLink,
+    Snapshot,
+    Source,
+)
 from programs.models import (
     AssistanceKind,
     EntryChannel,
@@ -343,3 +351,18 @@ class InterventionFactory(DjangoModelFactory):
         # Program pages read precomputed rows; the services refresh them, factories must too.
         if create:
             program_realisation_refresh(program_ids=[self.program_id])
+
+
+# ------------------------------------------------------------------------------------------- graduation
+
+
+class GraduationFactory(DjangoModelFactory):
+    """A verified graduation (not revoked) of a household, dated mid-year of the current year."""
+
+    class Meta:
+        model = Graduation
+
+    household = factory.SubFactory(HouseholdFactory)
+    graduated_on = factory.LazyFunction(lambda: dt.date(dt.date.today().year, 6, 15))
+    reason = "Penghasilan di atas garis kemiskinan (uji)"
+    revoked_on = None
