@@ -12,13 +12,16 @@ from typing import Any
 
 import pytest
 from django.db import transaction
-from django.test import Client
+from django.test import Client, override_settings
 
 from tests.permissions.world import World, build_world
 
 
 @pytest.fixture(scope="package")
-def world(django_db_setup: None, django_db_blocker: Any) -> Iterator[World]:
+def world(django_db_setup: None, django_db_blocker: Any, tmp_path_factory: Any) -> Iterator[World]:
+    # Stored files (periodic reports) go to a temporary media root for the whole package.
+    media = override_settings(MEDIA_ROOT=str(tmp_path_factory.mktemp("media")))
+    media.enable()
     with django_db_blocker.unblock():
         outer = transaction.atomic()
         outer.__enter__()
@@ -27,6 +30,7 @@ def world(django_db_setup: None, django_db_blocker: Any) -> Iterator[World]:
         except BaseException:
             transaction.set_rollback(True)
             outer.__exit__(None, None, None)
+            media.disable()
             raise
     try:
         yield data
@@ -34,6 +38,7 @@ def world(django_db_setup: None, django_db_blocker: Any) -> Iterator[World]:
         with django_db_blocker.unblock():
             transaction.set_rollback(True)
             outer.__exit__(None, None, None)
+        media.disable()
 
 
 @pytest.fixture

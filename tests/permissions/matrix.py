@@ -870,6 +870,12 @@ ADMIN_KIND: dict[str, str] = {
     "programs.programstrategy": SHARED,
     "programs.assistancekind": SHARED,
     "tkpk.personaldataaccess": AUDIT,
+    # Coverage gaps (issue 6): need rules are one definition for every region (as the code lists); targets and
+    # boundaries are the region's own; computations are written by the engine only.
+    "reports.needrule": SHARED,
+    "reports.regiontarget": SCOPED,
+    "reports.regionboundaryset": SCOPED,
+    "reports.gaprun": AUDIT,
     "auth.group": SUPERUSER_ONLY,
     "axes.accessattempt": SUPERUSER_ONLY,
     "axes.accesslog": SUPERUSER_ONLY,
@@ -887,6 +893,7 @@ POSTGRES_ONLY_ADMINS = {"pghistory.events"}
 # households.source is unscoped reference data (P3KE, DTKS, ...), the same for every region.
 UNSCOPED_BY_DESIGN = {
     "households.source",
+    "reports.needrule",
     "programs.programcluster",
     "programs.programstrategy",
     "programs.assistancekind",
@@ -903,3 +910,221 @@ def admin_changelist_expected(actor: str, label: str) -> int | str:
     if ADMIN_KIND[label] == SUPERUSER_ONLY:
         return 403
     return 200
+
+
+# ------------------------------------------------------------------------------------------- coverage gaps (issue 6)
+
+# The world computes this year's gaps (world._gaps): a whole-registry run, then one per kabupaten. Region targets:
+# Kendal (IN_REGION) and Kutai Kartanegara (OUT_OF_REGION), asked for by their dotted kabupaten code.
+GAP_TARGETS = (IN_REGION, OUT_OF_REGION)
+GAP_REGION = {IN_REGION: "33.24", OUT_OF_REGION: "64.02"}
+GAP_SIDE = {IN_REGION: "kendal", OUT_OF_REGION: "kukar"}
+
+# Whose gap figures each actor reads (Cap.GAP_VIEW; GapSummary / GapRun / PeriodicReport grant_q by region prefix):
+# secretariat, OPD and leadership their kabupaten (a province secretariat the kabupaten of its province); a partner
+# none at all (it reads only the households allocated to it, by name, never region figures).
+GAP_REGIONS_READ: dict[str, frozenset[str]] = {
+    actor: (frozenset({OUT_OF_REGION}) if actor == "secretariat_kukar" else frozenset({IN_REGION}))
+    if Cap.GAP_VIEW in caps(actor)
+    else frozenset()
+    for actor in ACTORS
+}
+# Summary rows /api/v1/gaps/summary/ answers without a region: one level below the actor's TKPK region (the world's
+# households live in two Kendal kecamatan and one Kutai Kartanegara kecamatan).
+_KENDAL_KECAMATAN = frozenset({"332401", "332415"})
+GAP_SUMMARY_DEFAULT_ROWS: dict[str, frozenset[str]] = {
+    "secretariat": _KENDAL_KECAMATAN,
+    "opd_officer": _KENDAL_KECAMATAN,
+    "leadership": _KENDAL_KECAMATAN,
+    "secretariat_kukar": frozenset({"640201"}),
+    "secretariat_province": frozenset({"3324"}),
+}
+# ... and with ?region=<kabupaten>: that kabupaten's kecamatan, or nothing when it is not the actor's.
+GAP_SUMMARY_REGION_ROWS = {IN_REGION: _KENDAL_KECAMATAN, OUT_OF_REGION: frozenset({"640201"})}
+
+# Graduations (GraduationQuerySet.grant_q): the secretariat and OPD of the household's region, one by one.
+GRADUATIONS_SEEN: dict[str, frozenset[str]] = {
+    actor: frozenset(t for t in GAP_TARGETS if t in HOUSEHOLDS_SEEN[actor])
+    if ACTOR_ROLE[actor] in (Role.SECRETARIAT, Role.OPD_OFFICER)
+    else frozenset()
+    for actor in ACTORS
+}
+# Verval uploads (ImportJob kind verval, ImportJob.grant_q): the secretariat of the job's region.
+VERVAL_JOBS_SEEN: dict[str, frozenset[str]] = {
+    "secretariat": frozenset({IN_REGION}),
+    "secretariat_province": frozenset({IN_REGION}),
+    "secretariat_kukar": frozenset({OUT_OF_REGION}),
+}
+
+
+def gap_households_listed(actor: str, target: str | None) -> frozenset[str]:
+    """Households the by-name gap list (page, API, export) shows: those the actor may open one by one (partners:
+    their allocation only), cut to the asked kabupaten."""
+    seen = HOUSEHOLDS_SEEN[actor]
+    if target is None:
+        return seen
+    kendal = target == IN_REGION
+    return frozenset(h for h in seen if (h != OUT_OF_REGION) == kendal)
+
+
+@dataclass(frozen=True)
+class GapPage:
+    """A page of the gap dashboard, gap list, periodic reports or graduation (same shape as ProgramPage).
+
+    ``url`` placeholders: {region} (GAP_REGION of the target), {household}, {graduation}, {report}, {job}, {year}.
+    ``{mark}`` in ``data`` is replaced by a marker the test looks for afterwards."""
+
+    name: str
+    method: str
+    url: str
+    expect: Rule
+    target_kind: str | None = None  # region, household, graduation, report, job
+    targets: tuple[str | None, ...] = (None,)
+    data: tuple[tuple[str, str], ...] = ()
+
+    def path(self, **values: object) -> str:
+        defaults: dict[str, object] = {"region": "", "household": 0, "graduation": 0, "report": 0, "job": 0}
+        return self.url.format(**{**defaults, "year": THIS_YEAR, **values})
+
+
+GAP_PAGES = (
+    # Dashboard: figures of the own region (404 for a region outside the scope, never its numbers).
+    GapPage("gap-dashboard", "GET", "/kesenjangan/", gate(Cap.GAP_VIEW)),
+    GapPage(
+        "gap-dashboard-region",
+        "GET",
+        "/kesenjangan/?region={region}&year={year}",
+        gate(Cap.GAP_VIEW, GAP_REGIONS_READ),
+        "region",
+        GAP_TARGETS,
+    ),
+    # Recompute: the secretariat's button (a queued run of its region → back to the dashboard).
+    GapPage(
+        "gap-recompute", "POST", "/kesenjangan/hitung-ulang/", gate(Cap.GAP_MANAGE, ok=302), data=(("year", "{year}"),)
+    ),
+    GapPage("gap-run-status", "GET", "/kesenjangan/status-perhitungan/?year={year}", gate(Cap.GAP_VIEW)),
+    # By-name gap list: Cap.REGISTRY_VIEW, rows as the registry (gap_households_listed); leadership none.
+    GapPage("gap-households", "GET", "/kesenjangan/keluarga/", gate(Cap.REGISTRY_VIEW)),
+    GapPage(
+        "gap-households-region",
+        "GET",
+        "/kesenjangan/keluarga/?region={region}",
+        gate(Cap.REGISTRY_VIEW),
+        "region",
+        GAP_TARGETS,
+    ),
+    # The .xlsx (verval sheet): Cap.GAP_MANAGE (secretariat), logged as an export with the region.
+    GapPage("gap-export", "GET", "/kesenjangan/keluarga/unduh.xlsx", gate(Cap.GAP_MANAGE)),
+    GapPage(
+        "gap-export-region",
+        "GET",
+        "/kesenjangan/keluarga/unduh.xlsx?region={region}",
+        gate(Cap.GAP_MANAGE),
+        "region",
+        GAP_TARGETS,
+    ),
+    GapPage("verval-upload", "GET", "/kesenjangan/keluarga/verval/", gate(Cap.GAP_MANAGE)),
+    # No file: back to the form with the error; nothing created.
+    GapPage("verval-upload-post", "POST", "/kesenjangan/keluarga/verval/", gate(Cap.GAP_MANAGE, ok=302)),
+    GapPage(
+        "verval-detail",
+        "GET",
+        "/kesenjangan/keluarga/verval/{job}/",
+        gate(Cap.GAP_MANAGE, VERVAL_JOBS_SEEN),
+        "job",
+        GAP_TARGETS,
+    ),
+    GapPage(
+        "verval-confirm",
+        "POST",
+        "/kesenjangan/keluarga/verval/{job}/konfirmasi/",
+        gate(Cap.GAP_MANAGE, VERVAL_JOBS_SEEN, ok=302),
+        "job",
+        GAP_TARGETS,
+    ),
+    GapPage(
+        "verval-cancel",
+        "POST",
+        "/kesenjangan/keluarga/verval/{job}/batal/",
+        gate(Cap.GAP_MANAGE, VERVAL_JOBS_SEEN, ok=302),
+        "job",
+        GAP_TARGETS,
+    ),
+    # Periodic reports: read with Cap.GAP_VIEW (own region's reports), requested with Cap.GAP_MANAGE.
+    GapPage("periodic-list", "GET", "/laporan-berkala/", gate(Cap.GAP_VIEW)),
+    # Another region's code in ?wilayah= falls back to the own region (never lists the other's reports).
+    GapPage(
+        "periodic-list-region", "GET", "/laporan-berkala/?wilayah={region}", gate(Cap.GAP_VIEW), "region", GAP_TARGETS
+    ),
+    GapPage(
+        "periodic-request",
+        "POST",
+        "/laporan-berkala/",
+        gate(Cap.GAP_MANAGE, ok=302),
+        data=(("year", "{year}"), ("period", "year")),
+    ),
+    GapPage(
+        "periodic-status",
+        "GET",
+        "/laporan-berkala/{report}/status/",
+        gate(Cap.GAP_VIEW, GAP_REGIONS_READ),
+        "report",
+        GAP_TARGETS,
+    ),
+    *[
+        GapPage(
+            f"periodic-download-{kind}",
+            "GET",
+            f"/laporan-berkala/{{report}}/unduh/{kind}/",
+            gate(Cap.GAP_VIEW, GAP_REGIONS_READ),
+            "report",
+            GAP_TARGETS,
+        )
+        for kind in ("pdf", "xlsx")
+    ],
+    # Graduation (household page): the secretariat records and revokes; → the household page either way.
+    GapPage(
+        "household-graduate",
+        "POST",
+        "/registri/keluarga/{household}/graduasi/",
+        gate(Cap.GAP_MANAGE, HOUSEHOLDS_SEEN, ok=302),
+        "household",
+        HOUSEHOLD_TARGETS,
+        data=(("graduated_on", "{today}"), ("reason", "Graduasi {mark}")),
+    ),
+    GapPage(
+        "graduation-revoke",
+        "POST",
+        "/registri/graduasi/{graduation}/batal/",
+        gate(Cap.GAP_MANAGE, GRADUATIONS_SEEN, ok=302),
+        "graduation",
+        GAP_TARGETS,
+        data=(("reason", "Batal {mark}"),),
+    ),
+)
+
+
+@dataclass(frozen=True)
+class GapEndpoint:
+    """/api/v1/gaps/…: Cap.API and ``capability``; ``?region=`` from the target (None: no region asked)."""
+
+    name: str
+    url: str
+    capability: str
+    targets: tuple[str | None, ...] = (None, *GAP_TARGETS)
+
+    def path(self, target: str | None = None) -> str:
+        return f"{self.url}?region={GAP_REGION[target]}" if target else self.url
+
+
+GAP_API = (
+    GapEndpoint("gap-summary", "/api/v1/gaps/summary/", Cap.GAP_VIEW),
+    GapEndpoint("gap-households", "/api/v1/gaps/households/", Cap.REGISTRY_VIEW),
+)
+
+
+def gap_api_expected(actor: str, endpoint: GapEndpoint) -> int | frozenset[int]:
+    """Figures of another region are no error: an empty answer (the rows are checked by the test)."""
+    if actor == "anonymous":
+        return ANONYMOUS_API
+    return 200 if {Cap.API, endpoint.capability} <= caps(actor) else 403

@@ -12,6 +12,8 @@ from tests.permissions.matrix import (
     API_FORMATS,
     API_WRITES,
     EXEMPT_ROUTES,
+    GAP_API,
+    GAP_PAGES,
     PAGES,
     PROGRAM_PAGES,
     PUBLIC_PAGES,
@@ -40,6 +42,8 @@ def _matrix_paths() -> list[str]:
     paths += [page.path() for page in PROGRAM_PAGES]
     paths += [write.path(fmt) for write in API_WRITES for fmt in API_FORMATS]
     paths += [endpoint.path(fmt) for endpoint in API_ENDPOINTS for fmt in API_FORMATS]
+    paths += [page.path() for page in GAP_PAGES]
+    paths += [endpoint.path() for endpoint in GAP_API]
     return paths
 
 

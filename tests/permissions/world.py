@@ -15,12 +15,23 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.core.files.base import ContentFile
 from django.db.models import Model
 
 from csr.models import Allocation
 from households import choices
-from households.models import Household, HouseholdSourceLink, Person, PersonSourceLink, Snapshot
+from households.models import Graduation, Household, HouseholdSourceLink, Person, PersonSourceLink, Snapshot
 from programs.models import ActivityReport, ActivityReportStatus, Intervention, PeriodKind, Program
+from reports.models import (
+    GapRun,
+    GapRunStatus,
+    GapTrigger,
+    PeriodicReport,
+    PeriodicReportPeriod,
+    RegionBoundarySet,
+    RegionTarget,
+)
+from reports.services import gap_recompute_now
 from tests.factories import (
     AllocationFactory,
     HouseholdFactory,
@@ -135,6 +146,10 @@ class World:
     activity_reports: dict[str, ActivityReport] = field(default_factory=dict)
     # Admin model label -> {"kendal": object, "kukar": object}: one row on each side of the border.
     border: dict[str, dict[str, Model]] = field(default_factory=dict)
+    # Coverage gaps (issue 6), by side ("kendal"/"kukar"; gap_runs also "all": the nightly whole-registry run).
+    gap_runs: dict[str, GapRun] = field(default_factory=dict)
+    graduations: dict[str, Graduation] = field(default_factory=dict)
+    periodic_reports: dict[str, PeriodicReport] = field(default_factory=dict)
 
     def user(self, actor: str) -> Any:
         return self.users.get(actor)
@@ -251,6 +266,8 @@ def build_world() -> World:
         object_ids=[households[OUT_OF_REGION].pk], record_count=1, region_code=KUKAR_DESA, detail=KUKAR_MARK,
     )  # fmt: skip
 
+    gaps = _gaps(users, households)
+
     def link(model: type[Model], **kw: Any) -> Model:
         return model._default_manager.get(**kw)
 
@@ -284,6 +301,11 @@ def build_world() -> World:
             "kukar": interventions[f"{KUKAR_AGENCY}/{OUT_OF_REGION}"],
         },
         "programs.activityreport": {"kendal": reports[OWN_AGENCY], "kukar": reports[KUKAR_AGENCY]},
+        "reports.gaprun": {"kendal": gaps["runs"]["kendal"], "kukar": gaps["runs"]["kukar"]},
+        "reports.regiontarget": gaps["targets"],
+        "reports.regionboundaryset": gaps["boundaries"],
+        "households.graduation": gaps["graduations"],
+        "reports.periodicreport": gaps["periodic_reports"],
     }
     # Make sure no stray rows from elsewhere change what "only in-scope rows" means.
     assert Household.objects.count() == len(HOUSEHOLD_TARGETS)
@@ -300,6 +322,9 @@ def build_world() -> World:
         interventions=interventions,
         activity_reports=reports,
         border=border,
+        gap_runs=gaps["runs"],
+        graduations=gaps["graduations"],
+        periodic_reports=gaps["periodic_reports"],
     )
 
 
@@ -343,3 +368,77 @@ def _programs(
             submitted_at=None if draft else dt.datetime(year, 7, 5, 9, 0, tzinfo=dt.UTC),
         )
     return programs, interventions, reports
+
+
+# Marks of the gap data of each side (targets' source note, boundary names, graduation reasons, report files).
+GAP_MARK = {"kendal": "KesenjanganKendal6611", "kukar": "KesenjanganKukar6612"}
+GAP_SIDE_REGION = {"kendal": KENDAL, "kukar": KUKAR}
+GAP_SIDE_HOUSEHOLD = {"kendal": IN_REGION, "kukar": OUT_OF_REGION}
+
+
+def _square(code: str, x: float) -> dict[str, Any]:
+    ring = [[x, -7.0], [x + 0.1, -7.0], [x + 0.1, -6.9], [x, -6.9], [x, -7.0]]
+    return {"type": "Feature", "properties": {"kode": code}, "geometry": {"type": "Polygon", "coordinates": [ring]}}
+
+
+def _gaps(users: dict[str, Any], households: dict[str, Household]) -> dict[str, dict[str, Any]]:
+    """Gap figures of this year as the product computes them: the nightly whole-registry run, then a run after
+    an upload in each kabupaten (Kutai Kartanegara's last, so "the newest run" is another region's for Kendal).
+    Each side also gets a poverty target, a kecamatan boundary set, a graduation and a finished periodic report."""
+    year = dt.date.today().year
+    runs = {
+        "all": gap_recompute_now(year=year, region_code="", trigger=GapTrigger.SCHEDULE),
+        "kendal": gap_recompute_now(year=year, region_code=KENDAL, trigger=GapTrigger.IMPORT),
+        "kukar": gap_recompute_now(year=year, region_code=KUKAR, trigger=GapTrigger.IMPORT),
+    }
+    assert all(run.status == GapRunStatus.DONE for run in runs.values()), {k: r.message for k, r in runs.items()}
+    targets, boundaries, graduations, periodic_reports = {}, {}, {}, {}
+    for side, code in GAP_SIDE_REGION.items():
+        mark = GAP_MARK[side]
+        owner = users["secretariat" if side == "kendal" else "secretariat_kukar"]
+        targets[side] = RegionTarget.objects.create(
+            region=region(code),
+            year=year,
+            poverty_rate_target="6.65",
+            poverty_rate_actual="7.44",
+            extreme_rate_target="0.00",
+            extreme_rate_actual="0.40",
+            source_note=f"BPS {mark}",
+        )
+        kecamatan = (KENDAL_DESA if side == "kendal" else KUKAR_DESA)[:6]
+        boundaries[side] = RegionBoundarySet.objects.create(
+            region=region(code),
+            level=3,
+            name=f"Batas kecamatan {mark}",
+            geojson={"type": "FeatureCollection", "features": [_square(kecamatan, 110.0)]},
+            feature_count=1,
+            is_schematic=True,
+            uploaded_by=owner,
+        )
+        graduations[side] = Graduation.objects.create(
+            household=households[GAP_SIDE_HOUSEHOLD[side]],
+            graduated_on=dt.date(year - 1, 11, 1),
+            reason=f"Usaha berkembang {mark}",
+            verified_by=owner,
+        )
+        report = PeriodicReport(
+            region=region(code),
+            year=year,
+            period=PeriodicReportPeriod.SEMESTER_1,
+            status=GapRunStatus.DONE,
+            progress=100,
+            requested_by=owner,
+            gap_run=runs[side],
+            sources_label=f"P3KE {mark}",
+        )
+        report.pdf.save(f"{side}.pdf", ContentFile(f"%PDF-1.4 {mark}".encode()), save=False)
+        report.xlsx.save(f"{side}.xlsx", ContentFile(mark.encode()), save=False)
+        report.save()
+        periodic_reports[side] = report
+    return {
+        "runs": runs,
+        "targets": targets,
+        "boundaries": boundaries,
+        "graduations": graduations,
+        "periodic_reports": periodic_reports,
+    }
