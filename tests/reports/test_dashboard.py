@@ -273,3 +273,17 @@ def test_demo_seed_gives_targets_and_valid_schematic_boundaries(db: None) -> Non
         check = boundary_validate(content=json.dumps(boundary.geojson), region=boundary.region, level=boundary.level)
         assert check.is_valid, check.errors
         assert check.feature_count == boundary.feature_count == Region.objects.filter(parent=boundary.region).count()
+
+
+def test_province_tkpk_sees_its_kabupaten_as_children(world: World) -> None:
+    province = f.user_with_role(Role.LEADERSHIP, region_code="33")
+    response = client_for(province).get(reverse("reports:dashboard"), {"year": world.year})
+    assert response.status_code == 200
+    d = response.context["d"]
+    assert d.region.code == "33" and d.child_level == 2
+    kendal = next(c for c in d.children if c.code == f.KENDAL)
+    row = GapSummary.objects.get(year=world.year, region_code=f.KENDAL)
+    assert (kendal.desil1, kendal.desil1_uncovered, kendal.households) == (row.desil1, row.desil1_uncovered, 6)
+    assert kendal.url == f"{reverse('reports:dashboard')}?year={world.year}&region={f.KENDAL}"
+    assert d.map_geojson is None  # no map of kabupaten: the ranked table and bar chart
+    assert 'id="children-chart"' in response.content.decode()
