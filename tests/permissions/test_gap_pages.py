@@ -25,6 +25,7 @@ from tests.permissions.matrix import (
     GAP_PAGES,
     GAP_REGION,
     GAP_SIDE,
+    GRADUATIONS_SEEN,
     LOGIN,
     GapPage,
     caps,
@@ -241,3 +242,17 @@ def test_leadership_reads_figures_of_its_region_only(as_actor: Any) -> None:
     response = as_actor("leadership").get("/kesenjangan/", {"region": "64.02"})
     assert response.status_code == 404
     assert LOGIN != response.status_code
+
+
+@pytest.mark.parametrize("actor", ACTORS)
+def test_household_page_graduation_section(as_actor: Any, world: World, actor: str) -> None:
+    """The household page lists graduation records the actor may read (GraduationQuerySet: secretariat and OPD of
+    the region; a partner none, leadership opens no household) and offers the form only with Cap.GAP_MANAGE."""
+    household = world.households["in-region"]
+    response = as_actor(actor).get(f"/registri/keluarga/{household.pk}/")
+    if response.status_code != 200:
+        return
+    body = response.content.decode()
+    reason = world.graduations["kendal"].reason
+    assert (reason in body) == ("in-region" in GRADUATIONS_SEEN[actor]), f"{actor}: graduation record shown"
+    assert (f"/registri/keluarga/{household.pk}/graduasi/" in body) == (Cap.GAP_MANAGE in caps(actor))
