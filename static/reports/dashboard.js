@@ -26,7 +26,7 @@
   // Long names (OPD, cluster) are cut on the axis; the tooltip shows them whole.
   var shortTicks = { callback: function (value) {
     var label = String(this.getLabelForValue(value));
-    return label.length > 28 ? label.slice(0, 27) + "\u2026" : label;
+    return label.length > 22 ? label.slice(0, 21) + "\u2026" : label;
   } };
 
   function horizontalBars(id, rows, label, color) {
