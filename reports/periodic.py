@@ -143,6 +143,7 @@ class Table:
     headers: list[str]
     rows: list[list[Any]]
     numeric: set[int] = field(default_factory=set)  # column indexes aligned right
+    plain: set[int] = field(default_factory=set)  # numbers shown as they are (years)
     note: str = ""
     total: list[Any] | None = None
 
@@ -150,7 +151,9 @@ class Table:
     def display_rows(self) -> list[list[tuple[str, bool]]]:
         out = []
         for row in [*self.rows, *([self.total] if self.total else [])]:
-            out.append([(fmt(value), i in self.numeric) for i, value in enumerate(row)])
+            out.append(
+                [(str(value) if i in self.plain else fmt(value), i in self.numeric) for i, value in enumerate(row)]
+            )
         return out
 
 
@@ -239,6 +242,7 @@ def _targets_table(region: Region) -> Table:
         ],
         rows=rows,
         numeric={1, 2, 3, 4, 5},
+        plain={0},
         note="" if rows else _("Belum ada target wilayah yang dicatat sekretariat."),
     )
 
@@ -587,7 +591,7 @@ def collect(*, region: Region, year: int, period: str, on_step: Any = None) -> R
     if len(ranked) > CHART_MAX_BARS:
         chart_note = _("Grafik menampilkan %(n)s wilayah teratas; semua wilayah ada di tabel.") % {"n": CHART_MAX_BARS}
         ranked = ranked[:CHART_MAX_BARS]
-    chart = bar_chart_svg(ranked, title=desil1.title)
+    chart = bar_chart_svg(ranked, title=_("Keluarga Desil 1 belum terjangkau, terbanyak di atas"))
 
     kpis: list[tuple[str, str]] = []
     if summary is not None:
