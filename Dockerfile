@@ -7,9 +7,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_NO_CACHE_DIR=1 \
     DJANGO_SETTINGS_MODULE=tkpk.settings
 
-# gettext: compilemessages. Healthchecks use python, no curl needed.
+# gettext: compilemessages; pango/harfbuzz + DejaVu fonts: WeasyPrint (periodic report PDF). Healthchecks use
+# python, no curl needed.
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends gettext \
+    && apt-get install -y --no-install-recommends gettext libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b \
+        fonts-dejavu-core \
     && rm -rf /var/lib/apt/lists/*
 
 RUN groupadd --system tkpk && useradd --system --gid tkpk --home-dir /app --shell /usr/sbin/nologin tkpk
