@@ -67,7 +67,7 @@ class GapSummaryView(APIView):
         region = selectors.normalise_region(request.query_params.get("region")) or selectors.visible_root(request.user)
         level = selectors.parse_level(request.query_params.get("level"), default=min(region_level(region) + 1, 4))
         rows = selectors.summary_rows(user=request.user, region=region, level=level, year=year)
-        fresh = selectors.freshness(year=year)
+        fresh = selectors.freshness(year=year, region=region)
         return Response(
             {"year": year, "computed_at": fresh["computed_at"], "sources": fresh["sources"], "results": rows}
         )

@@ -129,16 +129,28 @@ def need_labels() -> dict[str, str]:
     return dict(NeedRule.objects.values_list("code", "name"))
 
 
-def freshness(*, year: int) -> dict[str, Any]:
-    """What every page with gap figures states: when they were computed and from which snapshots."""
-    run = GapRun.objects.filter(status=GapRunStatus.DONE, year=year).order_by("-finished_at").first()
-    running = GapRun.objects.filter(year=year, status__in=[GapRunStatus.QUEUED, GapRunStatus.RUNNING]).order_by("id")
+def _runs_touching(year: int, region: str) -> QuerySet[GapRun]:
+    """Runs whose figures reach ``region``: the whole registry, an ancestor, the region, or a part of it."""
+    runs = GapRun.objects.filter(year=year)
+    if not region:
+        return runs
+    ancestors = [region[:n] for n in (0, 2, 4, 6) if n < len(region)]
+    return runs.filter(Q(region_code__in=[*ancestors, region]) | Q(region_code__startswith=region))
+
+
+def freshness(*, year: int, region: str = "") -> dict[str, Any]:
+    """What every page with gap figures states: when the figures of ``region`` were computed last, from
+    which snapshots, and whether a computation touching it is waiting or running."""
+    region = normalise_region(region)
+    runs = _runs_touching(year, region)
+    run = runs.filter(status=GapRunStatus.DONE).order_by("-finished_at").first()
+    pending = runs.filter(status__in=[GapRunStatus.QUEUED, GapRunStatus.RUNNING]).order_by("id")
     return {
         "run": run,
         "computed_at": run.finished_at if run else None,
         "sources": run.sources if run else [],
         "sources_label": run.sources_label if run else "",
-        "pending": list(running),
+        "pending": list(pending),
     }
 
 

@@ -64,7 +64,7 @@ class DashboardView(ScopedViewMixin, TemplateView):
                 "d": data,
                 "year": year,
                 "years": years,
-                "fresh": selectors.freshness(year=year),
+                "fresh": selectors.freshness(year=year, region=data.region.code if data.region else ""),
                 "status": run_status_context(user=user, year=year),
                 "household_url": household_list_url(region=data.region.code, year=year) if data.region else "",
                 "labels": {
