@@ -155,7 +155,9 @@ def test_export_content_full_nik_for_secretariat_and_logged(world: GapWorld) -> 
     validations = workbook.active.data_validations.dataValidation
     dropdown = next(v for v in validations if v.type == "list")
     assert all(status in dropdown.formula1 for status in gaplist.VERVAL_STATUSES)
-    assert str(dropdown.sqref) == f"M{gaplist.HEADER_ROW + 1}:M{gaplist.HEADER_ROW + 3}"
+    # The whole column below the header: rows the desa adds get the dropdown too.
+    assert str(dropdown.sqref) == f"M{gaplist.HEADER_ROW + 1}:M{gaplist.MAX_ROW}"
+    assert any(v.type == "date" and str(v.sqref).startswith("N7:") for v in validations)
     log = PersonalDataAccess.objects.get(action=AccessAction.EXPORT, object_type="gap_list")
     assert log.user == world.secretariat and log.region_code == world.desa_a.code and log.record_count == 3
     assert sorted(log.object_ids) == sorted(h.pk for h in world.a)
@@ -179,3 +181,16 @@ def test_export_of_an_empty_selection_is_a_valid_sheet(world: GapWorld) -> None:
     rows = _sheet(b"".join(response.streaming_content))
     assert len(rows) == gaplist.HEADER_ROW
     assert PersonalDataAccess.objects.get(action=AccessAction.EXPORT).record_count == 0
+
+
+def test_export_keeps_awkward_text_intact(world: GapWorld) -> None:
+    household = world.a[0]
+    household.head_name = "Siti <Aminah> & Co \ue000 \x07bel"
+    household.address = '  Jl. "Merdeka" 1  '
+    household.save()
+    buffer = io.BytesIO()
+    filters = selectors.GapListFilters(year=world.year, region=world.desa_a.code)
+    gaplist.export_write(buffer, user=world.secretariat, filters=filters, reveal=True, ids=[])
+    first = _sheet(buffer.getvalue())[gaplist.HEADER_ROW]
+    assert first[0] == household.pk
+    assert first[1] == "Siti <Aminah> & Co  bel" and first[4] == '  Jl. "Merdeka" 1  '
