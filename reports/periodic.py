@@ -54,7 +54,7 @@ from reports.selectors import freshness, need_labels
 from tkpk.exceptions import DomainError
 from tkpk.identifiers import dotted_region_code
 from tkpk.models import Organization, OrganizationKind, Region
-from tkpk.scoping import Cap, scope_for
+from tkpk.scoping import ROLE_CAPABILITIES, Cap, scope_for
 
 logger = logging.getLogger(__name__)
 
@@ -94,7 +94,7 @@ def report_regions(*, user: Any) -> list[Region]:
     if scope.is_superuser:
         codes = set(GapSummary.objects.filter(level__in=(1, 2)).values_list("region_code", flat=True))
     else:
-        codes = {g.region_code for g in scope.grants if scope.can(Cap.GAP_VIEW)}
+        codes = {g.region_code for g in scope.grants if Cap.GAP_VIEW in ROLE_CAPABILITIES[g.role]}
     return list(Region.objects.filter(code__in=codes).order_by("code"))
 
 
@@ -105,7 +105,8 @@ def periodic_report_request(*, user: Any, region: Region, year: int, period: str
     scope = scope_for(user)
     if not scope.can(Cap.GAP_MANAGE):
         raise DomainError(_("Hanya sekretariat yang dapat membuat laporan berkala."), code="forbidden")
-    if not scope.is_superuser and region.code not in {g.region_code for g in scope.grants}:
+    managed = {g.region_code for g in scope.grants if Cap.GAP_MANAGE in ROLE_CAPABILITIES[g.role]}
+    if not scope.is_superuser and region.code not in managed:
         raise DomainError(_("Wilayah di luar cakupan Anda."), code="forbidden")
     if period not in PeriodicReportPeriod.values:
         raise DomainError(_("Periode laporan tidak dikenal."), code="invalid_period")
