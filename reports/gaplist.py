@@ -117,11 +117,15 @@ def region_label(code: str) -> str:
 # ------------------------------------------------------------------------------------------------------ the page
 
 
-def page_rows(*, user: Any, filters: selectors.GapListFilters, page: int) -> tuple[list[GapHouseholdFact], bool]:
-    """One page of facts (ordered by household) and whether another follows; no COUNT over the whole set."""
-    offset = (max(page, 1) - 1) * PAGE_SIZE
+def page_rows(
+    *, user: Any, filters: selectors.GapListFilters, after: int | None = None
+) -> tuple[list[GapHouseholdFact], bool]:
+    """One page of facts in household order, starting after household ``after`` (keyset paging: no COUNT and no
+    OFFSET, so page 1 and page 4,000 cost the same), and whether another page follows."""
     facts = selectors.gap_households(user=user, filters=filters).order_by("household_id")
-    rows = list(facts[offset : offset + PAGE_SIZE + 1])
+    if after is not None:
+        facts = facts.filter(household_id__gt=after)
+    rows = list(facts[: PAGE_SIZE + 1])
     return rows[:PAGE_SIZE], len(rows) > PAGE_SIZE
 
 

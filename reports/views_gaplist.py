@@ -73,13 +73,14 @@ class GapHouseholdListView(ScopedViewMixin, TemplateView):
         context = super().get_context_data(**kwargs)
         user = self.request.user
         filters, problems = parse_filters(self.request.GET)
-        page_param = self.request.GET.get("page", "1")
+        page_param, after_param = self.request.GET.get("page", "1"), self.request.GET.get("after", "")
         page = int(page_param) if page_param.isdigit() and int(page_param) > 0 else 1
+        after = int(after_param) if after_param.isdigit() else None
         labels = gaplist.Labels.load()
         rows: list[Any] = []
         has_next = False
         try:
-            facts, has_next = gaplist.page_rows(user=user, filters=filters, page=page)
+            facts, has_next = gaplist.page_rows(user=user, filters=filters, after=after)
             rows = gaplist.page_items(facts, labels)
         except DomainError as exc:
             problems.append(exc.message)
@@ -95,12 +96,14 @@ class GapHouseholdListView(ScopedViewMixin, TemplateView):
             )
         query = self.request.GET.copy()
         query.pop("page", None)
+        query.pop("after", None)
         context.update(
             filters=filters,
             problems=problems,
             rows=rows,
-            page=page,
+            page=page if after is not None else 1,
             has_next=has_next,
+            next_after=rows[-1]["fact"].household_id if rows else None,
             query=query.urlencode(),
             fresh=selectors.freshness(year=filters.year),
             need_options=sorted(labels.needs.items(), key=lambda item: item[1]),

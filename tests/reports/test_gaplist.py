@@ -92,9 +92,13 @@ def test_pages_without_count() -> None:
     client = login(world.secretariat)
     first = client.get(reverse(LIST), {"year": world.year, "region": world.desa_a.code})
     assert len(first.context["rows"]) == gaplist.PAGE_SIZE and first.context["has_next"]
-    second = client.get(reverse(LIST), {"year": world.year, "region": world.desa_a.code, "page": 2})
-    assert len(second.context["rows"]) == 5 and not second.context["has_next"]
+    html = first.content.decode()
+    last_id = first.context["rows"][-1]["fact"].household_id
+    assert f"after={last_id}&amp;page=2" in html and "uji=" not in html
+    second = client.get(reverse(LIST), {"year": world.year, "region": world.desa_a.code, "after": last_id, "page": 2})
+    assert len(second.context["rows"]) == 5 and not second.context["has_next"] and second.context["page"] == 2
     assert not names(first) & names(second)
+    assert len(names(first) | names(second)) == 30
 
 
 def test_partner_sees_only_allocated_households(world: GapWorld) -> None:
