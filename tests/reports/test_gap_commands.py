@@ -111,6 +111,7 @@ def test_gap_summary_defaults_to_the_newest_computed_year_and_the_level_below(re
         (("--region", "33.24", "--level", "dusun"), "Tingkat wilayah tidak dikenal: dusun"),
         (("--region", "33.24", "--level", "7"), "Tingkat wilayah tidak dikenal"),
         (("--region", "33.24.01", "--level", "kabupaten"), "Tingkat harus sama atau di bawah wilayah yang dipilih"),
+        (("--region", "33.2", "--level", "desa"), "Kode wilayah tidak dikenal"),
     ],
 )
 def test_gap_summary_bad_level_is_an_indonesian_command_error(args: tuple[str, ...], message: str) -> None:
