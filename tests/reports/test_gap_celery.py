@@ -23,7 +23,7 @@ from households.importing import jobs
 from households.models import ImportStatus
 from programs import importing
 from reports import tasks
-from reports.models import GapRun, GapRunStatus, GapSummary, GapTrigger, GapYearLock
+from reports.models import GapHouseholdFact, GapRun, GapRunStatus, GapSummary, GapTrigger, GapYearLock
 from reports.services import gap_recompute_request
 from tests import factories as f
 from tests.conftest import CeleryWorker
@@ -207,3 +207,32 @@ def test_two_computations_of_one_year_never_overlap(
     assert first.started_at >= released_at  # it computed only once the lock was free
     assert second.started_at >= first.finished_at  # one after the other, never together
     assert GapSummary.objects.get(year=YEAR, region_code="3324").run_id == second.pk
+
+
+def test_a_request_joining_a_waiting_run_is_not_lost_when_that_run_starts_before_the_commit(
+    celery_worker_process: CeleryWorker, sent: list[int], year_lock_held: Callable[[], dt.datetime]
+) -> None:
+    """Coalescing must not drop a write: the waiting run a request joins may start (and finish) before the
+    requesting transaction commits; the write must still be counted by a later run."""
+    f.HouseholdFactory(desa=f.desa(BLUMAH), desil=1)
+    busy = gap_recompute_request(year=YEAR, trigger=GapTrigger.MANUAL)  # claimed, waits for the year lock
+    wait_for(lambda: GapRun.objects.filter(pk=busy.pk, status=GapRunStatus.RUNNING).exists(), what="the claim")
+    waiting = gap_recompute_request(year=YEAR, trigger=GapTrigger.IMPORT)  # queued behind it
+
+    with transaction.atomic():  # an import writes a household and asks for a recompute
+        imported = f.HouseholdFactory(desa=f.desa(BLUMAH), desil=1)
+        joined = gap_recompute_request(year=YEAR, trigger=GapTrigger.IMPORT)
+        assert joined.pk == waiting.pk
+        year_lock_held()  # both runs now execute while the import has not committed yet
+        wait_done(busy.pk, celery_worker_process)
+        wait_done(waiting.pk, celery_worker_process)
+
+    try:
+        wait_for(lambda: household_counted(imported.pk), what="a run that counts the imported household", timeout=30)
+    except AssertionError:
+        runs = list(GapRun.objects.order_by("id").values_list("id", "status", "trigger"))
+        raise AssertionError(f"imported household never counted; runs {runs}, sent {sent}") from None
+
+
+def household_counted(household_id: int) -> bool:
+    return GapHouseholdFact.objects.filter(household_id=household_id, year=YEAR).exists()
