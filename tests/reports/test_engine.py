@@ -284,3 +284,34 @@ def test_a_household_moved_to_another_kabupaten_is_recomputed_where_it_lives() -
     moved = fact(household)
     assert moved.kabupaten_code == "3324" and moved.desa_id == KENDAL_DESA
     assert GapSummary.objects.get(year=YEAR, region_code="3324").households == 1
+
+
+@pytest.mark.parametrize("scope", ["33.24.01.2001", "33.24.01", "33.24"])
+def test_a_partial_recompute_re_sums_every_ancestor(scope: str) -> None:
+    worker_household(KENDAL_DESA)
+    worker_household(OTHER_KENDAL_DESA)
+    worker_household(BATANG_DESA)
+    recompute()
+    added = worker_household(KENDAL_DESA)
+    deliver(added, program("modal-usaha"))
+
+    recompute(scope)
+    figures = {
+        row.region_code: (row.households, row.covered, row.unmet_need)
+        for row in GapSummary.objects.filter(year=YEAR, region_code__in=["33", "3324", "332401", KENDAL_DESA, "332402"])
+    }
+    assert figures == {
+        KENDAL_DESA: (2, 1, {"usaha": 1}),
+        "332401": (2, 1, {"usaha": 1}),
+        "332402": (1, 0, {"usaha": 1}),
+        "3324": (3, 1, {"usaha": 2}),
+        "33": (4, 1, {"usaha": 3}),
+    }
+
+
+def test_a_rule_without_school_occupations_counts_students_as_productive() -> None:
+    household = HouseholdFactory(desa=desa(KENDAL_DESA))
+    PersonFactory(household=household, birth_date=dt.date(YEAR - 20, 1, 1), occupation="PELAJAR/MAHASISWA")
+    NeedRule.objects.filter(code__in=["usaha", "perlindungan"]).update(school_occupations="")
+    recompute()
+    assert needs(household)[0] == {"usaha"}
