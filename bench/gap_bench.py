@@ -406,6 +406,21 @@ def explain_facts(year: int, region: str) -> str:
     return plan
 
 
+def backend_cpu_s() -> float:
+    """CPU seconds (user + system) used so far by this connection's PostgreSQL backend (same machine): a figure
+    that, unlike wall time, hardly depends on what else runs on the box."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def engine_step(args: argparse.Namespace, results: Results) -> None:
     from reports.services import gap_recompute_now
 
@@ -414,14 +429,23 @@ def engine_step(args: argparse.Namespace, results: Results) -> None:
     for label, region, target in (("full", "", TARGET_FULL_S), (f"kabupaten {BIG_KAB}", BIG_KAB, TARGET_KAB_S)):
         for attempt in ("first", "second"):
             phases: dict[str, float] = {}
+            cpu_db, cpu_py = backend_cpu_s(), time.process_time()
             t = time.monotonic()
             with phase_timer(phases):
                 run = gap_recompute_now(year=args.year, region_code=region)
             seconds = time.monotonic() - t
+            cpu_db, cpu_py = backend_cpu_s() - cpu_db, time.process_time() - cpu_py
             households = run.totals.get("households", 0)
-            note = f"{households:,} households; " + ", ".join(f"{k} {v:.2f}s" for k, v in phases.items())
+            note = f"{households:,} households; PG backend CPU {cpu_db:.1f}s, Python CPU {cpu_py:.1f}s; "
+            note += ", ".join(f"{k} {v:.2f}s" for k, v in phases.items())
             results.add(f"recompute {label} ({attempt} run)", seconds, "s", target, note)
-            engine_details[f"{label} {attempt}"] = {"seconds": seconds, "phases": phases, "totals": run.totals}
+            engine_details[f"{label} {attempt}"] = {
+                "seconds": seconds,
+                "backend_cpu_s": cpu_db,
+                "python_cpu_s": cpu_py,
+                "phases": phases,
+                "totals": run.totals,
+            }
         if results.figures[-1].value > target or args.explain:
             print(f"  EXPLAIN ANALYZE of the facts statement ({label}) ...", flush=True)
             engine_details[f"{label} explain"] = explain_facts(args.year, region)
@@ -477,9 +501,8 @@ def page_urls(year: int, regions: dict[str, str]) -> list[tuple[str, str, str]]:
 
 def pages_step(args: argparse.Namespace, results: Results) -> None:
     from django.contrib.auth import get_user_model
-    from django.db import connection, reset_queries
+    from django.db import connection
     from django.test import Client
-    from django.test.utils import CaptureQueriesContext
 
     print("\n== Pages (Django test Client, server time)", flush=True)
     regions = pick_regions(args.year)
@@ -491,12 +514,47 @@ def pages_step(args: argparse.Namespace, results: Results) -> None:
         client.force_login(user)
         clients[name] = client
     pages: dict[str, Any] = {}
-    for label, url, username in page_urls(args.year, regions):
+    urls = page_urls(args.year, regions)
+    missed = measure_pages(args, results, clients, urls, pages, suffix="")
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW autovacuum")
+        autovacuum = cursor.fetchone()[0]
+        cursor.execute(
+            "SELECT n_mod_since_analyze, n_live_tup FROM pg_stat_user_tables WHERE relname = 'reports_gaphouseholdfact'"
+        )
+        modified, live = cursor.fetchone()
+    results.details["facts_stats"] = {"autovacuum": autovacuum, "mod_since_analyze": modified, "live": live}
+    if missed and modified:
+        # Statistics of the facts are stale right after a computation (autovacuum is off on the bench server and
+        # lags anyway): the same pages once more after ANALYZE, as autovacuum would eventually leave them.
+        print(f"  autovacuum {autovacuum}; {modified:,} facts rows changed since the last ANALYZE: ANALYZE", flush=True)
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE reports_gaphouseholdfact, reports_gapsummary")
+        again = [u for u in urls if u[0] in missed]
+        measure_pages(args, results, clients, again, pages, suffix=" [after ANALYZE]")
+    results.details["pages"] = pages
+
+
+def measure_pages(
+    args: argparse.Namespace,
+    results: Results,
+    clients: dict[str, Any],
+    urls: list[tuple[str, str, str]],
+    pages: dict[str, Any],
+    *,
+    suffix: str,
+) -> list[str]:
+    """Median / p95 of each page after warm-up; returns the labels over target."""
+    from django.db import connection, reset_queries
+    from django.test.utils import CaptureQueriesContext
+
+    missed: list[str] = []
+    for label, url, username in urls:
         client = clients[username]
         response = client.get(url)
         if response.status_code != 200:
             print(f"  {label:<58} HTTP {response.status_code}  {url}", flush=True)
-            pages[label] = {"url": url, "status": response.status_code}
+            pages[label + suffix] = {"url": url, "status": response.status_code}
             continue
         for _ in range(2):
             client.get(url)  # warm-up
@@ -509,21 +567,24 @@ def pages_step(args: argparse.Namespace, results: Results) -> None:
                 t = time.perf_counter()
                 response = client.get(url)
                 if getattr(response, "streaming", False):
-                    b"".join(response.streaming_content)  # type: ignore[attr-defined]
+                    b"".join(response.streaming_content)
                 times.append((time.perf_counter() - t) * 1000)
             queries = len(captured.captured_queries)
             sql_ms = sum(float(q["time"]) for q in captured.captured_queries) * 1000
         median = statistics.median(times)
         p95 = sorted(times)[max(0, int(len(times) * 0.95) - 1)]
-        results.add(label, median, "ms", TARGET_PAGE_MS, f"p95 {p95:.0f} ms, {queries} queries, SQL {sql_ms:.0f} ms")
-        pages[label] = {"url": url, "median_ms": median, "p95_ms": p95, "queries": queries, "sql_ms": sql_ms}
+        note = f"p95 {p95:.0f} ms, {queries} queries, SQL {sql_ms:.0f} ms"
+        results.add(label + suffix, median, "ms", TARGET_PAGE_MS, note)
+        entry: dict[str, Any] = {"url": url, "median_ms": median, "p95_ms": p95, "queries": queries, "sql_ms": sql_ms}
         if median > TARGET_PAGE_MS:
+            missed.append(label)
             with CaptureQueriesContext(connection) as captured:
                 client.get(url)
             slowest = max(captured.captured_queries, key=lambda q: float(q["time"]))
-            pages[label]["slowest_sql"] = slowest["sql"]
-            pages[label]["explain"] = explain_sql(slowest["sql"])
-    results.details["pages"] = pages
+            entry["slowest_sql"] = slowest["sql"]
+            entry["explain"] = explain_sql(slowest["sql"])
+        pages[label + suffix] = entry
+    return missed
 
 
 def explain_sql(sql: str) -> str:
@@ -538,18 +599,21 @@ def explain_sql(sql: str) -> str:
 # Step 4: export (child process)
 
 
-def export_query(year: int, target_rows: int) -> str:
-    """The gap-list filter of the big kabupaten whose row count is nearest ``target_rows``."""
+def export_query(year: int, target_rows: int) -> tuple[str, str, int]:
+    """(query, login, rows) of the gap-list filter whose row count is nearest ``target_rows``: the Kendal
+    secretariat's kabupaten lists, or the province secretariat's desil 1 uncovered list."""
     from reports.models import GapHouseholdFact
 
-    facts = GapHouseholdFact.objects.filter(year=year, kabupaten_code=BIG_KAB)
+    facts = GapHouseholdFact.objects.filter(year=year)
+    kab = facts.filter(kabupaten_code=BIG_KAB)
     options = {
-        f"region={BIG_KAB}": facts.count(),
-        f"region={BIG_KAB}&uncovered=1": facts.filter(covered=False).count(),
-        f"region={BIG_KAB}&desil=1": facts.filter(desil=1).count(),
+        (f"region={BIG_KAB}", KAB_USER): kab.count(),
+        (f"region={BIG_KAB}&uncovered=1", KAB_USER): kab.filter(covered=False).count(),
+        ("desil=1&uncovered=1", PROVINCE_USER): facts.filter(desil=1, covered=False).count(),
+        ("desil=1", PROVINCE_USER): facts.filter(desil=1).count(),
     }
-    best = min(options, key=lambda k: abs(options[k] - target_rows))
-    return f"year={year}&{best}"
+    (query, login), rows = min(options.items(), key=lambda item: abs(item[1] - target_rows))
+    return f"year={year}&{query}", login, rows
 
 
 def worker_export(payload: dict[str, Any]) -> dict[str, Any]:
@@ -559,8 +623,12 @@ def worker_export(payload: dict[str, Any]) -> dict[str, Any]:
     from django.urls import reverse
 
     client = Client()
-    client.force_login(get_user_model().objects.get(username=KAB_USER))
+    client.force_login(get_user_model().objects.get(username=payload["login"]))
     url = f"{reverse('reports:gap_export')}?{payload['query']}"
+    import resource
+
+    client.get(reverse("reports:gap_households"))  # Django, templates and the session warm before the baseline
+    baseline_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     t = time.perf_counter()
     response = client.get(url)
     size = 0
@@ -570,7 +638,7 @@ def worker_export(payload: dict[str, Any]) -> dict[str, Any]:
     else:
         size = len(response.content)
     seconds = time.perf_counter() - t
-    return {"status": response.status_code, "seconds": seconds, "bytes": size, "url": url,
+    return {"status": response.status_code, "seconds": seconds, "bytes": size, "url": url, "baseline_mb": baseline_mb,
             "content_type": response.get("Content-Type", "")}  # fmt: skip
 
 
@@ -584,10 +652,8 @@ def export_step(args: argparse.Namespace, results: Results) -> None:
         print("  reports:gap_export is not there yet: export not measured", flush=True)
         results.details["export"] = {"status": "missing"}
         return
-    from reports.models import GapHouseholdFact
-
-    query = export_query(args.year, args.export_rows)
-    payload = {"db": args.db, "query": query}
+    query, login, rows = export_query(args.year, args.export_rows)
+    payload = {"db": args.db, "query": query, "login": login}
     seconds, rss, output, code = run_child(
         [sys.executable, __file__, "--worker", "export", "--payload", json.dumps(payload)], db_env(args.db), check=False
     )
@@ -596,14 +662,15 @@ def export_step(args: argparse.Namespace, results: Results) -> None:
         print(f"  export failed ({code}):\n{output[-3000:]}", flush=True)
         results.details["export"] = {"status": "failed", "output": output[-3000:]}
         return
-    rows = GapHouseholdFact.objects.filter(year=args.year, kabupaten_code=BIG_KAB)
-    note = f"{query}; {result['bytes'] / 1e6:.1f} MB xlsx"
-    with contextlib.suppress(Exception):
-        if "uncovered=1" in query:
-            rows = rows.filter(covered=False)
-        note = f"{rows.count():,} rows, " + note
+    note = f"{rows:,} rows ({login}: {query}); {result['bytes'] / 1e6:.1f} MB xlsx"
     results.add("export gap list .xlsx (request time)", result["seconds"], "s", TARGET_EXPORT_S, note)
-    results.add("export child peak RSS (Django + request)", rss, "MB", TARGET_EXPORT_MB, f"child wall {seconds:.1f} s")
+    results.add(
+        "export child peak RSS (Django + request)",
+        rss,
+        "MB",
+        TARGET_EXPORT_MB,
+        f"before the request {result['baseline_mb']:.0f} MB; child wall {seconds:.1f} s",
+    )
     results.details["export"] = {**result, "child_seconds": seconds, "peak_rss_mb": rss}
 
 
