@@ -116,7 +116,7 @@ persons_st = st.builds(
     relationship=st.sampled_from([Relationship.HEAD, Relationship.HEAD, Relationship.SPOUSE, Relationship.CHILD]),
     age=st.one_of(st.none(), st.sampled_from([5, 14, 15, 16, 30, 58, 59, 60, 61, 80]), st.integers(0, 90)),
     birthday_offset=st.sampled_from([0, 0, 1, -1, 17, -200]),
-    occupation=st.sampled_from(["", "PETANI", SCHOOL, SCHOOL.lower(), "Pelajar/Mahasiswa", "BURUH"]),
+    occupation=st.sampled_from(["", "PETANI", SCHOOL, SCHOOL.lower(), "Pelajar/Mahasiswa", "BURUH", "santri"]),
     status=st.sampled_from([PersonStatus.ACTIVE, PersonStatus.ACTIVE, PersonStatus.MOVED, PersonStatus.DECEASED]),
     nik=st.sampled_from(["valid", "valid", "missing", "needs_verification", "invalid"]),
 )
@@ -158,6 +158,9 @@ class World:
     programs: list[tuple[str, str]]  # (kind, cluster) per program
     households: list[HouseholdSpec]
     deactivate_rule: str  # '' or a rule code switched off for this example
+    # The secretariat's edits of the person rules: (code, min_age, max_age, school occupations)
+    rule_edits: list[tuple[str, int, int, str]]
+    pangan_meets_usaha: bool  # food aid added to the kinds that meet the income-support need
 
 
 @st.composite
@@ -174,6 +177,18 @@ def worlds(draw: Any, regions: GapRegions) -> World:
         programs=programs,
         households=households,
         deactivate_rule=draw(st.sampled_from(["", "", "", "rtlh", "usaha", "perlindungan"])),
+        rule_edits=draw(
+            st.lists(
+                st.tuples(
+                    st.sampled_from(["usaha", "perlindungan"]),
+                    st.sampled_from([15, 16, 18]),
+                    st.sampled_from([58, 59, 64]),
+                    st.sampled_from([SCHOOL, f"{SCHOOL}, Santri", "BURUH"]),
+                ),
+                max_size=2,
+            )
+        ),
+        pangan_meets_usaha=draw(st.booleans()),
     )
 
 
@@ -632,6 +647,10 @@ def test_engine_figures_equal_an_independent_count(gap_regions: GapRegions, data
     with transaction.atomic():
         if world.deactivate_rule:
             NeedRule.objects.filter(code=world.deactivate_rule).update(is_active=False)
+        for code, min_age, max_age, school in world.rule_edits:
+            NeedRule.objects.filter(code=code).update(min_age=min_age, max_age=max_age, school_occupations=school)
+        if world.pangan_meets_usaha:
+            NeedRule.objects.get(code="usaha").assistance_kinds.add(reference(AssistanceKind, "pangan"))
         built = Built(world)
         run = run_engine(world.year)
         full = assert_engine_matches(built)
