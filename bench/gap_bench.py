@@ -629,6 +629,7 @@ def worker_export(payload: dict[str, Any]) -> dict[str, Any]:
 
     client.get(reverse("reports:gap_households"))  # Django, templates and the session warm before the baseline
     baseline_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    cpu_db, cpu_py = backend_cpu_s(), time.process_time()
     t = time.perf_counter()
     response = client.get(url)
     size = 0
@@ -638,8 +639,17 @@ def worker_export(payload: dict[str, Any]) -> dict[str, Any]:
     else:
         size = len(response.content)
     seconds = time.perf_counter() - t
-    return {"status": response.status_code, "seconds": seconds, "bytes": size, "url": url, "baseline_mb": baseline_mb,
-            "content_type": response.get("Content-Type", "")}  # fmt: skip
+    cpu_db, cpu_py = backend_cpu_s() - cpu_db, time.process_time() - cpu_py
+    return {
+        "status": response.status_code,
+        "seconds": seconds,
+        "bytes": size,
+        "url": url,
+        "baseline_mb": baseline_mb,
+        "cpu_db_s": cpu_db,
+        "cpu_py_s": cpu_py,
+        "content_type": response.get("Content-Type", ""),
+    }
 
 
 def export_step(args: argparse.Namespace, results: Results) -> None:
@@ -662,7 +672,8 @@ def export_step(args: argparse.Namespace, results: Results) -> None:
         print(f"  export failed ({code}):\n{output[-3000:]}", flush=True)
         results.details["export"] = {"status": "failed", "output": output[-3000:]}
         return
-    note = f"{rows:,} rows ({login}: {query}); {result['bytes'] / 1e6:.1f} MB xlsx"
+    note = f"{rows:,} rows ({login}: {query}); {result['bytes'] / 1e6:.1f} MB xlsx; "
+    note += f"CPU: Python {result['cpu_py_s']:.1f} s, PG backend {result['cpu_db_s']:.1f} s"
     results.add("export gap list .xlsx (request time)", result["seconds"], "s", TARGET_EXPORT_S, note)
     results.add(
         "export child peak RSS (Django + request)",
