@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import generics, serializers
@@ -26,7 +27,7 @@ _REGION = OpenApiParameter("region", OpenApiTypes.STR, description="Kode wilayah
 def _year(request: Request) -> int:
     value = request.query_params.get("year", "")
     if value and not value.isdigit():
-        raise DomainError("Tahun harus berupa angka.", code="invalid_year")
+        raise DomainError(_("Tahun harus berupa angka."), code="invalid_year")
     return int(value) if value else selectors.default_year()
 
 
@@ -38,7 +39,7 @@ def _flag(request: Request, name: str) -> bool | None:
         return True
     if value in ("0", "false", "tidak", "no"):
         return False
-    raise DomainError(f"Nilai {name} harus true/false.", code="invalid_flag")
+    raise DomainError(_("Nilai %(name)s harus true/false.") % {"name": name}, code="invalid_flag")
 
 
 class GapSummaryView(APIView):
@@ -132,7 +133,7 @@ class GapHouseholdList(generics.ListAPIView[GapHouseholdFact]):
         params = self.request.query_params
         desil = params.get("desil", "")
         if desil and not desil.isdigit():
-            raise DomainError("Desil harus angka 1-10.", code="invalid_desil")
+            raise DomainError(_("Desil harus angka 1-10."), code="invalid_desil")
         filters = selectors.GapListFilters(
             year=_year(self.request),
             region=params.get("region", ""),

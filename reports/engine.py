@@ -136,7 +136,10 @@ def _facts_sql(*, year: int, region_code: str, run_id: int, rules: list[NeedRule
     """The INSERT … SELECT that writes one fact row per active household of the region."""
     ref = reference_date(year)
     region_sql, region_params = _region_filter("h", region_code)
+    # A whole-registry run reads every row anyway: no semi-join against the households then.
     in_region = f"SELECT h.id FROM households_household h WHERE {region_sql}"
+    of_region = f"household_id IN ({in_region})" if region_code else "1 = 1"
+    sub_params = region_params if region_code else []
     params: list[Any] = []
 
     # Per person rule: 1 when the household has an active member of the rule's age, not at school.
@@ -147,11 +150,11 @@ def _facts_sql(*, year: int, region_code: str, run_id: int, rules: list[NeedRule
         if rule.condition not in (NeedCondition.PRODUCTIVE_MEMBER, NeedCondition.NO_PRODUCTIVE_MEMBER):
             continue
         low, high = birth_window(ref, rule.min_age, rule.max_age)
-        school = rule.school_occupation_list or ["\x00"]
-        marks = ", ".join(["%s"] * len(school))
+        school = rule.school_occupation_list
+        at_school = f"AND UPPER(COALESCE(occupation, '')) NOT IN ({', '.join(['%s'] * len(school))}) " if school else ""
         person_columns.append(
-            f"MAX(CASE WHEN status = %s AND birth_date > %s AND birth_date <= %s "
-            f"AND UPPER(COALESCE(occupation, '')) NOT IN ({marks}) THEN 1 ELSE 0 END) AS r_{rule.pk}"
+            f"MAX(CASE WHEN status = %s AND birth_date > %s AND birth_date <= %s {at_school}"
+            f"THEN 1 ELSE 0 END) AS r_{rule.pk}"
         )
         person_params += [PersonStatus.ACTIVE, low, high, *school]
         person_rule_ids.append(rule.pk)
@@ -165,7 +168,7 @@ def _facts_sql(*, year: int, region_code: str, run_id: int, rules: list[NeedRule
                    p.assistance_kind_id AS kind_id, p.cluster_id AS cluster_id
             FROM programs_intervention i
             JOIN programs_program p ON p.id = i.program_id
-            WHERE i.status = %s AND i.period_year = %s AND i.household_id IN ({in_region})
+            WHERE i.status = %s AND i.period_year = %s AND {of_region.replace("household_id", "i.household_id")}
         ),
         per_kind AS (
             SELECT hid, kind_id, COUNT(DISTINCT program_id) AS n FROM iv GROUP BY hid, kind_id
@@ -185,19 +188,19 @@ def _facts_sql(*, year: int, region_code: str, run_id: int, rules: list[NeedRule
                    MAX(CASE WHEN status = %s THEN 1 ELSE 0 END) AS member_moved
                    {"".join(", " + c for c in person_columns)}
             FROM households_person
-            WHERE household_id IN ({in_region})
+            WHERE {of_region}
             GROUP BY household_id
         ),
         links AS (
             SELECT household_id AS hid, MAX(CASE WHEN is_present THEN 1 ELSE 0 END) AS present
             FROM households_householdsourcelink
-            WHERE household_id IN ({in_region})
+            WHERE {of_region}
             GROUP BY household_id
         )
     """
-    params += [InterventionStatus.DELIVERED, year, *region_params, *kinds_params, *clusters_params]
+    params += [InterventionStatus.DELIVERED, year, *sub_params, *kinds_params, *clusters_params]
     params += [PersonStatus.ACTIVE, Relationship.HEAD, NikStatus.NEEDS_VERIFICATION, NikStatus.INVALID]
-    params += [PersonStatus.MOVED, *person_params, *region_params, *region_params]
+    params += [PersonStatus.MOVED, *person_params, *sub_params, *sub_params]
 
     # Need conditions over the base row (columns of the subquery ``b``).
     unfit = (
@@ -272,15 +275,61 @@ def _facts_sql(*, year: int, region_code: str, run_id: int, rules: list[NeedRule
 
 
 def _delete_scope(table: str, year: int, region_code: str) -> None:
-    """Delete the year's rows of the region: facts by their region column, summaries by code prefix."""
+    """Delete the year's rows of the region: facts by their region column and, for a partial run, the facts
+    of households that live in the region now (one that moved in still has a fact under its old region);
+    summaries by code prefix."""
     with connection.cursor() as cursor:
         if not region_code:
             cursor.execute(f"DELETE FROM {table} WHERE year = %s", [year])
         elif table == "reports_gaphouseholdfact":
             column = _COLUMN_OF_LENGTH[len(region_code)]
-            cursor.execute(f"DELETE FROM {table} WHERE year = %s AND {column} = %s", [year, region_code])
+            cursor.execute(
+                f"""
+                DELETE FROM {table} WHERE year = %s AND (
+                    {column} = %s OR household_id IN (SELECT id FROM households_household WHERE {column} = %s)
+                )
+                """,
+                [year, region_code, region_code],
+            )
         else:
             cursor.execute(f"DELETE FROM {table} WHERE year = %s AND region_code LIKE %s", [year, f"{region_code}%"])
+
+
+# Tables the facts statement reads or writes; their planner statistics must be current before it runs.
+_ENGINE_TABLES = (
+    "households_household",
+    "households_person",
+    "households_householdsourcelink",
+    "programs_intervention",
+    "households_graduation",
+    "reports_gaphouseholdfact",
+)
+
+
+def prepare_session() -> None:
+    """PostgreSQL session settings for one computation (inside its transaction) and fresh statistics.
+
+    A table filled a moment ago by a bulk import still looks empty to the planner until autovacuum analyses
+    it, and a plan built on that (nested loops over "one row") takes minutes instead of seconds; so tables
+    changed by more than a tenth since their last ANALYZE are analysed first (sampled: well under a second
+    at a million rows). JIT is off: it compiled for seconds to save less on these scans.
+    """
+    if connection.vendor != "postgresql" or not connection.in_atomic_block:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL jit = off")
+        cursor.execute("SET LOCAL work_mem = %s", [settings.GAP_WORK_MEM])
+        cursor.execute(
+            """
+            SELECT relname FROM pg_stat_user_tables
+            WHERE relname = ANY(%s) AND (last_analyze IS NULL AND last_autoanalyze IS NULL
+                  OR n_mod_since_analyze > GREATEST(1000, n_live_tup / 10))
+            """,
+            [list(_ENGINE_TABLES)],
+        )
+        for (table,) in cursor.fetchall():
+            if table in _ENGINE_TABLES:
+                cursor.execute(f"ANALYZE {connection.ops.quote_name(table)}")
 
 
 def compute_facts(*, year: int, region_code: str, run: GapRun) -> None:
@@ -289,11 +338,6 @@ def compute_facts(*, year: int, region_code: str, run: GapRun) -> None:
     _delete_scope("reports_gaphouseholdfact", year, region_code)
     sql, params = _facts_sql(year=year, region_code=region_code, run_id=run.pk, rules=rules)
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql" and connection.in_atomic_block:
-            # Whole-region aggregates: hash joins, in memory. Statistics right after a bulk import are often
-            # stale (a freshly filled table looks empty), which would make the planner pick nested loops.
-            cursor.execute("SET LOCAL enable_nestloop = off")
-            cursor.execute("SET LOCAL work_mem = %s", [settings.GAP_WORK_MEM])
         cursor.execute(sql, params)
 
 

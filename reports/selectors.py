@@ -29,7 +29,11 @@ REASON_LABELS = {
 
 
 def normalise_region(code: str | None) -> str:
-    return (code or "").replace(".", "").strip()
+    """A region code as stored (plain digits); DomainError for anything that is not one."""
+    value = (code or "").replace(".", "").strip()
+    if value and (len(value) not in (2, 4, 6, 10) or not value.isdigit()):
+        raise DomainError(_("Kode wilayah tidak dikenal: %(code)s") % {"code": code}, code="invalid_region")
+    return value
 
 
 def parse_level(value: str | int | None, default: int) -> int:
@@ -107,20 +111,25 @@ def gap_households(*, user: Any, filters: GapListFilters) -> QuerySet[GapHouseho
     facts = facts.filter(household__in=visible.values("pk"))
     region = normalise_region(filters.region)
     if region:
-        column = {2: "province_code", 4: "kabupaten_code", 6: "kecamatan_code", 10: "desa_id"}.get(len(region))
-        if column is None:
-            message = _("Kode wilayah tidak dikenal: %(code)s") % {"code": filters.region}
-            raise DomainError(message, code="invalid_region")
+        column = {2: "province_code", 4: "kabupaten_code", 6: "kecamatan_code", 10: "desa_id"}[len(region)]
         facts = facts.filter(**{column: region})
     if filters.desil is not None:
+        if not 1 <= filters.desil <= 10:
+            raise DomainError(_("Desil harus angka 1-10."), code="invalid_desil")
         facts = facts.filter(desil=filters.desil)
     if filters.uncovered is not None:
         facts = facts.filter(covered=not filters.uncovered)
     if filters.overlap is not None:
         facts = facts.filter(overlap=filters.overlap)
     if filters.need:
+        if not NeedRule.objects.filter(code=filters.need).exists():
+            message = _("Kebutuhan tidak dikenal: %(code)s") % {"code": filters.need}
+            raise DomainError(message, code="invalid_need")
         facts = facts.filter(unmet_needs__contains=f",{filters.need},")
-    if filters.reason in REASON_LABELS:
+    if filters.reason:
+        if filters.reason not in REASON_LABELS:
+            message = _("Alasan tidak dikenal: %(code)s") % {"code": filters.reason}
+            raise DomainError(message, code="invalid_reason")
         facts = facts.filter(**{filters.reason: True})
     return facts.select_related("household", "household__desa")
 

@@ -18,6 +18,7 @@ from programs.models import AssistanceKind, InterventionStatus, Program, Program
 from reports.engine import region_level
 from reports.models import GapSummary, RegionBoundarySet, RegionTarget
 from reports.selectors import need_labels, normalise_region, summary_rows, visible_root
+from tkpk.exceptions import DomainError
 from tkpk.identifiers import dotted_region_code
 from tkpk.models import Region
 from tkpk.scoping import scope_for
@@ -104,11 +105,12 @@ def drill_url(*, code: str, year: int) -> str:
 def resolve_region(*, user: Any, region: str | None) -> Region | None:
     """The region asked for, if the user may see it (404 otherwise); their own TKPK region by default."""
     root = visible_root(user)
-    code = normalise_region(region) or root
+    try:
+        code = normalise_region(region) or root
+    except DomainError as exc:
+        raise Http404(exc.message) from exc
     if not code:
         return None
-    if len(code) not in (2, 4, 6, 10) or not code.isdigit():
-        raise Http404(_("Wilayah tidak dikenal."))
     scope = scope_for(user)
     if not scope.is_superuser and not any(code.startswith(c) for c in scope.region_codes):
         raise Http404(_("Wilayah di luar cakupan Anda."))

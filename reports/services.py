@@ -16,25 +16,23 @@ from django.utils.translation import gettext as _
 from households.models import Snapshot, Source
 from reports import engine
 from reports.models import GapRun, GapRunStatus, GapTrigger, GapYearLock
+from tkpk.exceptions import DomainError
 
 logger = logging.getLogger(__name__)
 
 
 def _normalise_region(code: str | None) -> str:
-    return (code or "").replace(".", "").strip()
+    value = (code or "").replace(".", "").strip()
+    if len(value) not in (0, 2, 4, 6, 10) or not (value.isdigit() or not value):
+        raise DomainError(_("Kode wilayah tidak dikenal: %(code)s") % {"code": code}, code="invalid_region")
+    return value
 
 
-def gap_recompute_request(
-    *, year: int, region_code: str = "", trigger: str = GapTrigger.MANUAL, user: Any = None
-) -> GapRun:
-    """Ask for a computation; returns the waiting run (an existing one for the same region and year when
-    there is one: requests coalesce). The task is sent when the caller's transaction commits."""
-    from reports.tasks import gap_run_execute_task
-
-    region_code = _normalise_region(region_code)
+def _join_or_create(*, year: int, region_code: str, trigger: str, user: Any) -> tuple[GapRun, bool]:
+    """The waiting run of the region and year, or a new one (the partial unique index makes it one)."""
     existing = GapRun.objects.filter(year=year, region_code=region_code, status=GapRunStatus.QUEUED).first()
     if existing is not None:
-        return existing
+        return existing, False
     try:
         with transaction.atomic():
             run = GapRun.objects.create(
@@ -44,8 +42,37 @@ def gap_recompute_request(
                 requested_by=user if user is not None and user.is_authenticated else None,
             )
     except IntegrityError:  # another request created the waiting run a moment ago
-        return GapRun.objects.get(year=year, region_code=region_code, status=GapRunStatus.QUEUED)
-    transaction.on_commit(lambda: gap_run_execute_task.delay(run.pk))
+        return GapRun.objects.get(year=year, region_code=region_code, status=GapRunStatus.QUEUED), False
+    return run, True
+
+
+def _dispatch(*, run_id: int, created: bool, year: int, region_code: str, trigger: str, user: Any) -> None:
+    """After the requester's commit: send a new run to the worker. A joined run that already started before
+    this commit may not see the requester's writes, so then the request is made again."""
+    from reports.tasks import gap_run_execute_task
+
+    if not created:
+        status = GapRun.objects.filter(pk=run_id).values_list("status", flat=True).first()
+        if status == GapRunStatus.QUEUED:
+            return  # it starts after this commit, so it sees it
+        run, created = _join_or_create(year=year, region_code=region_code, trigger=trigger, user=user)
+        run_id = run.pk
+    if created:
+        gap_run_execute_task.delay(run_id)
+
+
+def gap_recompute_request(
+    *, year: int, region_code: str = "", trigger: str = GapTrigger.MANUAL, user: Any = None
+) -> GapRun:
+    """Ask for a computation; returns the waiting run (an existing one for the same region and year when
+    there is one: requests coalesce). The task is sent when the caller's transaction commits."""
+    region_code = _normalise_region(region_code)
+    run, created = _join_or_create(year=year, region_code=region_code, trigger=trigger, user=user)
+    transaction.on_commit(
+        lambda: _dispatch(
+            run_id=run.pk, created=created, year=year, region_code=region_code, trigger=trigger, user=user
+        )
+    )
     return run
 
 
@@ -118,6 +145,7 @@ def gap_run_execute(*, run_id: int) -> GapRun | None:
         with transaction.atomic():
             GapYearLock.objects.select_for_update().get(year=run.year)
             started = timezone.now()
+            engine.prepare_session()
             run.sources = source_snapshots(run.region_code)
             _set_progress(run.pk, 10, _("Menghitung fakta per keluarga"))
             engine.compute_facts(year=run.year, region_code=run.region_code, run=run)

@@ -21,9 +21,9 @@ class Command(BaseCommand):
         parser.add_argument("--year", type=int, default=None, help="Tahun (bawaan: tahun terbaru yang dihitung).")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        region = selectors.normalise_region(options["region"])
         year = options["year"] or selectors.default_year()
         try:
+            region = selectors.normalise_region(options["region"])
             level = selectors.parse_level(options["level"], default=min(region_level(region) + 1, 4))
             rows = selectors.summary_rows(user=None, region=region, level=level, year=year, unscoped=True)
         except DomainError as exc:
