@@ -10,7 +10,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.test import Client
 
+from tests.factories import user_with_role
 from tests.permissions.matrix import (
     ACTORS,
     GAP_API,
@@ -22,7 +24,9 @@ from tests.permissions.matrix import (
     gap_households_listed,
 )
 from tests.permissions.test_api import assert_no_identifiers
-from tests.permissions.world import GAP_MARK, KENDAL_MARK, KUKAR_MARK, World
+from tests.permissions.world import GAP_MARK, KENDAL_MARK, KUKAR, KUKAR_MARK, World
+from tkpk.models import Membership, Organization, OrganizationKind
+from tkpk.scoping import Role
 
 pytestmark = pytest.mark.django_db
 
@@ -91,3 +95,19 @@ def test_gap_households_filters_never_widen_the_scope(
     assert response.status_code == 200
     ids = {row["household_id"] for row in response.json()["results"]}
     assert ids <= {world.households[t].pk for t in gap_households_listed(actor, None)}
+
+
+def test_api_and_figures_must_come_from_the_same_membership(world: World) -> None:
+    """A partner of Kendal (Cap.API, no figures) who is also leadership in Kutai Kartanegara (figures, no API): no
+    single role of theirs may read gap figures through the API, so neither may the pair."""
+    user = user_with_role(Role.PARTNER, organization=world.organizations["partner"], username="mitra-dan-pimpinan")
+    leadership_kukar = Organization.objects.create(
+        kind=OrganizationKind.SECRETARIAT, name="Pimpinan TKPK Kukar", region_id=KUKAR, short_code="pimpinan-kukar"
+    )
+    Membership.objects.create(user=user, organization=leadership_kukar, role=Role.LEADERSHIP)
+    client = Client()
+    client.force_login(user)
+
+    response = client.get("/api/v1/gaps/summary/", {"region": "64.02"})
+
+    assert response.status_code == 403, response.content[:300]
