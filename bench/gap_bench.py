@@ -754,7 +754,9 @@ def locust_step(args: argparse.Namespace, results: Results) -> None:
         failures = int(row["Failure Count"])
         p50, p95 = float(row["50%"] or 0), float(row["95%"] or 0)
         label = f"locust {row['Type']} {name}".strip()
-        results.add(label[:58], p95, "ms", TARGET_PAGE_MS, f"p50 {p50:.0f} ms, {requests} req, {failures} failures")
+        # The targets are the gap pages and the API; logging in (password hashing) is reported, not judged.
+        target = None if "login" in name else TARGET_PAGE_MS
+        results.add(f"{label[:50]} (p95)", p95, "ms", target, f"p50 {p50:.0f} ms, {requests} req, {failures} failures")
         locust[name] = {"type": row["Type"], "requests": requests, "failures": failures, "p50": p50, "p95": p95,
                         "rps": float(row["Requests/s"] or 0)}  # fmt: skip
     failures_file = Path(f"{prefix}_failures.csv")
