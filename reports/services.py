@@ -6,8 +6,10 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
+import time
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, connection, connections, transaction
 from django.db.models import Max, Q
 from django.utils import timezone
@@ -176,9 +178,16 @@ def gap_recompute_now(
         year=year, region_code=code, status=GapRunStatus.QUEUED, defaults={"trigger": trigger, "requested_by": user}
     )
     result = gap_run_execute(run_id=run.pk)
-    if result is None:  # a worker claimed it first; wait for its lock, then read its outcome
-        return GapRun.objects.get(pk=run.pk)
-    return result
+    if result is not None:
+        return result
+    # A worker claimed it first (it was already waiting): wait for the worker's outcome.
+    deadline = time.monotonic() + settings.GAP_TASK_TIME_LIMIT
+    while time.monotonic() < deadline:
+        run.refresh_from_db()
+        if run.status in (GapRunStatus.DONE, GapRunStatus.FAILED):
+            break
+        time.sleep(0.5)
+    return run
 
 
 def gap_years_to_refresh(today: dt.date | None = None) -> list[int]:
