@@ -362,7 +362,8 @@ def phase_timer(phases: dict[str, float]) -> Iterator[None]:
     """Time the engine's phases by wrapping its module functions (services call them as ``engine.x``)."""
     from reports import engine
 
-    originals = {name: getattr(engine, name) for name in ("compute_facts", "compute_summaries", "_delete_scope")}
+    names = ("prepare_session", "compute_facts", "compute_summaries", "_delete_scope")
+    originals = {name: getattr(engine, name) for name in names if hasattr(engine, name)}
 
     def wrap(name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
         def timed(*a: Any, **kw: Any) -> Any:
@@ -397,9 +398,12 @@ def explain_facts(year: int, region: str) -> str:
     rules = list(NeedRule.objects.filter(is_active=True).prefetch_related("assistance_kinds").order_by("sort_order"))
     sql, params = engine._facts_sql(year=year, region_code=region, run_id=run.pk, rules=rules)
     with transaction.atomic(), connection.cursor() as cursor:
+        if hasattr(engine, "prepare_session"):  # the engine's own session settings
+            engine.prepare_session()
+        else:
+            cursor.execute("SET LOCAL enable_nestloop = off")
+            cursor.execute("SET LOCAL work_mem = %s", [settings.GAP_WORK_MEM])
         engine._delete_scope("reports_gaphouseholdfact", year, region)
-        cursor.execute("SET LOCAL enable_nestloop = off")
-        cursor.execute("SET LOCAL work_mem = %s", [settings.GAP_WORK_MEM])
         cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql, params)
         plan = "\n".join(r[0] for r in cursor.fetchall())
         transaction.set_rollback(True)
