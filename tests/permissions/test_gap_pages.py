@@ -26,7 +26,6 @@ from tests.permissions.matrix import (
     GAP_REGION,
     GAP_SIDE,
     GRADUATIONS_SEEN,
-    LOGIN,
     GapPage,
     caps,
     gap_households_listed,
@@ -236,12 +235,6 @@ def test_no_gap_manage_button_for_readers(as_actor: Any, actor: str) -> None:
         body = response.content.decode()
         assert 'action="/kesenjangan/hitung-ulang/"' not in body, path
         assert "unduh.xlsx" not in body, path
-
-
-def test_leadership_reads_figures_of_its_region_only(as_actor: Any) -> None:
-    response = as_actor("leadership").get("/kesenjangan/", {"region": "64.02"})
-    assert response.status_code == 404
-    assert LOGIN != response.status_code
 
 
 @pytest.mark.parametrize("actor", ACTORS)
