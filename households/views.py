@@ -64,7 +64,9 @@ class HouseholdDetailView(ScopedViewMixin, TemplateView):
         context["person_link_count"] = len(links)
         context["history"] = selectors.household_history(household=household)
         context["attributes"] = household_attributes(household)
-        context["graduations"] = list(household.graduations.select_related("verified_by", "import_job"))
+        # Graduation records the user may read (secretariat and OPD of the region; partners none).
+        graduations = Graduation.objects.for_user(self.request.user).filter(household=household)
+        context["graduations"] = list(graduations.select_related("verified_by", "import_job"))
         context["can_graduate"] = self.scope.can(Cap.GAP_MANAGE)
         context["today"] = timezone.localdate()
         return context

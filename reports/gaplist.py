@@ -31,8 +31,10 @@ from households.models import Person
 from programs.models import AssistanceKind
 from reports import selectors
 from reports.models import GapHouseholdFact
+from tkpk.exceptions import DomainError
 from tkpk.identifiers import mask_identifier
 from tkpk.models import Region
+from tkpk.scoping import scope_for
 
 PAGE_SIZE = 25
 EXPORT_CHUNK = 5000
@@ -95,9 +97,22 @@ def reason_text(*, no_nik: bool, nik_unverified: bool, not_in_latest: bool, memb
     return "; ".join(str(selectors.REASON_LABELS[code]) for code, on in flags.items() if on)
 
 
-def freshness_line(*, year: int) -> str:
-    """ "Data per <time>, sumber <snapshots>" of the year's latest computation (or that there is none yet)."""
-    fresh = selectors.freshness(year=year)
+def scoped_region(user: Any, region: str) -> str:
+    """The region whose freshness a page states: the one asked for when it lies inside the user's scope, else
+    the user's own (a region outside shows no rows, and must not show its snapshots either)."""
+    try:
+        code = selectors.normalise_region(region)
+    except DomainError:  # reported by the list itself
+        code = ""
+    scope = scope_for(user)
+    if code and (scope.is_superuser or any(code.startswith(root) for root in scope.region_codes)):
+        return code
+    return selectors.visible_root(user)
+
+
+def freshness_line(*, year: int, region: str) -> str:
+    """ "Data per <time>, sumber <snapshots>" of the latest computation of ``region`` (or that there is none)."""
+    fresh = selectors.freshness(year=year, region=region)
     if fresh["computed_at"] is None:
         return _("Belum ada perhitungan kesenjangan untuk tahun %(year)s.") % {"year": year}
     return _("Data per %(time)s, sumber %(sources)s") % {
@@ -107,7 +122,10 @@ def freshness_line(*, year: int) -> str:
 
 
 def region_label(code: str) -> str:
-    code = selectors.normalise_region(code)
+    try:
+        code = selectors.normalise_region(code)
+    except DomainError:
+        return code
     if not code:
         return _("semua wilayah Anda")
     region = Region.objects.filter(code=code).first()
@@ -234,7 +252,7 @@ def filter_text(filters: selectors.GapListFilters, labels: Labels) -> str:
     return " · ".join(parts)
 
 
-def _skeleton(*, filters: selectors.GapListFilters, labels: Labels) -> bytes:
+def _skeleton(*, filters: selectors.GapListFilters, labels: Labels, region: str) -> bytes:
     """The workbook without its data rows (openpyxl): title block, styled header, column widths, frozen panes
     and the verval columns' validations (to the sheet's last row, so rows the desa adds get them too)."""
     workbook = Workbook(write_only=True)
@@ -246,7 +264,7 @@ def _skeleton(*, filters: selectors.GapListFilters, labels: Labels) -> bytes:
     title = WriteOnlyCell(sheet, value=_("Daftar keluarga by-name-by-address (BNBA) dan lembar verval"))
     title.font = Font(bold=True, size=13)
     sheet.append([title])
-    sheet.append([freshness_line(year=filters.year)])
+    sheet.append([freshness_line(year=filters.year, region=region)])
     status_list = ", ".join(VERVAL_STATUSES)
     sheet.append([
         _(
@@ -337,7 +355,8 @@ def export_write(
     own cell writer takes ~38 s per 100k rows of 15 columns here (no lxml); this path ~6 s, in constant memory.
     """
     labels = Labels.load()
-    skeleton = zipfile.ZipFile(io.BytesIO(_skeleton(filters=filters, labels=labels)))
+    region = scoped_region(user, filters.region)
+    skeleton = zipfile.ZipFile(io.BytesIO(_skeleton(filters=filters, labels=labels, region=region)))
     sheet_name = next(n for n in skeleton.namelist() if n.startswith("xl/worksheets/sheet"))
     sheet_xml = skeleton.read(sheet_name).decode()
     sheet_xml = re.sub(r"<dimension [^>]*/>", "", sheet_xml)
@@ -362,6 +381,6 @@ def export_write(
 
 
 def export_filename(filters: selectors.GapListFilters, *, today: dt.date | None = None) -> str:
-    region = selectors.normalise_region(filters.region) or "semua"
+    region = re.sub(r"[^0-9]", "", filters.region) or "semua"
     day = (today or timezone.localdate()).isoformat()
     return f"daftar-kesenjangan-{region}-{filters.year}-{day}.xlsx"

@@ -59,7 +59,11 @@ def parse_filters(params: QueryDict) -> tuple[selectors.GapListFilters, list[str
 
 
 def _region_code(user: Any, filters: selectors.GapListFilters) -> str:
-    return selectors.normalise_region(filters.region) or selectors.visible_root(user)
+    """The region an access-log row names: the one asked for, else the user's own."""
+    try:
+        return selectors.normalise_region(filters.region) or selectors.visible_root(user)
+    except DomainError:
+        return selectors.visible_root(user)
 
 
 class GapHouseholdListView(ScopedViewMixin, TemplateView):
@@ -105,7 +109,7 @@ class GapHouseholdListView(ScopedViewMixin, TemplateView):
             has_next=has_next,
             next_after=rows[-1]["fact"].household_id if rows else None,
             query=query.urlencode(),
-            fresh=selectors.freshness(year=filters.year),
+            fresh=selectors.freshness(year=filters.year, region=gaplist.scoped_region(user, filters.region)),
             need_options=sorted(labels.needs.items(), key=lambda item: item[1]),
             reason_options=list(selectors.REASON_LABELS.items()),
             region_name=gaplist.region_label(filters.region),

@@ -11,7 +11,7 @@ from openpyxl import load_workbook
 
 from csr.models import Allocation
 from reports import gaplist, selectors
-from reports.models import GapHouseholdFact
+from reports.models import GapHouseholdFact, NeedRule
 from tests.factories import load_kendal, user_with_role
 from tests.reports.gaplist_world import GapWorld, build_world
 from tkpk.identifiers import mask_identifier
@@ -73,8 +73,13 @@ def test_filters_desil_uncovered_need_reason(world: GapWorld) -> None:
     GapHouseholdFact.objects.filter(household=world.b[1]).update(no_nik=True)
     assert names(client.get(reverse(LIST), {"year": world.year, "reason": "no_nik"})) == {head.name}
     # Need filter: facts carrying the need unmet.
-    GapHouseholdFact.objects.filter(household=world.a[2]).update(unmet_needs=",uji_kebutuhan,")
-    assert names(client.get(reverse(LIST), {"year": world.year, "need": "uji_kebutuhan"})) == {"Darmaji Putra"}
+    rule = NeedRule.objects.order_by("code").first()
+    assert rule is not None
+    GapHouseholdFact.objects.update(unmet_needs="")
+    GapHouseholdFact.objects.filter(household=world.a[2]).update(unmet_needs=f",{rule.code},")
+    assert names(client.get(reverse(LIST), {"year": world.year, "need": rule.code})) == {"Darmaji Putra"}
+    unknown = client.get(reverse(LIST), {"year": world.year, "need": "tidak-ada"})
+    assert unknown.status_code == 200 and "Kebutuhan tidak dikenal" in " ".join(unknown.context["problems"])
 
 
 def test_bad_filters_are_reported_not_crashing(world: GapWorld) -> None:
