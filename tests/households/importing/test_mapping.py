@@ -133,7 +133,7 @@ def test_contract_value_keys() -> None:
         "house_ownership", "roof_type", "roof_quality", "wall_type", "wall_quality", "floor_type", "floor_quality",
         "lighting_source", "power_capacity", "cooking_fuel", "water_source", "toilet_facility", "stunting_risk",
         "has_savings", "has_land", "has_vehicle", "receives_bpnt", "receives_bpum", "receives_bst", "receives_pkh",
-        "receives_sembako", "receives_prakerja", "receives_kur", "verification_priority",
+        "receives_sembako", "receives_prakerja", "receives_kur", "verification_priority", "extreme_poverty",
     }  # fmt: skip
     assert keys["family"] == household | {
         "id_keluarga", "region_code", "province_name", "kabupaten_name", "kecamatan_name", "desa_name", "address",
