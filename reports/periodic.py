@@ -574,7 +574,7 @@ def collect(*, region: Region, year: int, period: str, on_step: Any = None) -> R
             on_step(progress, text)
 
     start, end = period_dates(year=year, period=period)
-    fresh = freshness(year=year)
+    fresh = freshness(year=year, region=region.code)
     summary = GapSummary.objects.filter(year=year, region_code=region.code).first()
     step(15, _("Membaca target dan cakupan"))
     tables = [_targets_table(region), *_coverage_tables(summary)]
