@@ -32,7 +32,7 @@ from tests.permissions.matrix import (
 )
 from tests.permissions.test_gap_api import other_side_marks
 from tests.permissions.test_pages import assert_status
-from tests.permissions.world import GAP_MARK, KENDAL, KUKAR, World
+from tests.permissions.world import GAP_MARK, KENDAL, KENDAL_MARK, KUKAR, KUKAR_MARK, World
 from tkpk.models import AccessAction, PersonalDataAccess, Region
 from tkpk.scoping import Cap
 
@@ -249,3 +249,30 @@ def test_household_page_graduation_section(as_actor: Any, world: World, actor: s
     reason = world.graduations["kendal"].reason
     assert (reason in body) == ("in-region" in GRADUATIONS_SEEN[actor]), f"{actor}: graduation record shown"
     assert (f"/registri/keluarga/{household.pk}/graduasi/" in body) == (Cap.GAP_MANAGE in caps(actor))
+
+
+@pytest.mark.parametrize("actor", ["secretariat", "secretariat_kukar"])
+def test_generated_periodic_report_holds_only_its_region(as_actor: Any, world: World, actor: str) -> None:
+    """A real report (as the worker makes it), downloaded through the page: the .xlsx names the region's own
+    organizations and programs, nothing of the other region."""
+    from reports import periodic
+
+    code = KUKAR if actor == "secretariat_kukar" else KENDAL
+    report = periodic.periodic_report_request(
+        user=world.user(actor), region=Region.objects.get(code=code), year=dt.date.today().year, period="year"
+    )
+    done = periodic.periodic_report_execute(report_id=report.pk)
+    assert done is not None and done.status == GapRunStatus.DONE, done.message if done else None
+
+    response = as_actor(actor).get(f"/laporan-berkala/{report.pk}/unduh/xlsx/")
+
+    assert response.status_code == 200
+    body = text(response)
+    own = KUKAR_MARK if actor == "secretariat_kukar" else KENDAL_MARK
+    assert own in body, "the report should name the region's own organizations"
+    for other in other_side_marks(actor):
+        assert other not in body, f"the {code} periodic report shows {other}: {_around(body, other)}"
+    for secret in world.secret_identifiers:
+        assert secret not in body
+    other_actor = "secretariat" if actor == "secretariat_kukar" else "secretariat_kukar"
+    assert as_actor(other_actor).get(f"/laporan-berkala/{report.pk}/unduh/pdf/").status_code == 404
