@@ -957,12 +957,18 @@ VERVAL_JOBS_SEEN: dict[str, frozenset[str]] = {
 }
 
 
-def gap_households_listed(actor: str, target: str | None) -> frozenset[str]:
+# The households of each side's desa (REGION_TARGETS): the Kendal one holds two, the third lives in another kecamatan.
+_DESA_HOUSEHOLDS = {IN_REGION: frozenset({IN_REGION, PARTNER_B_ALLOCATED}), OUT_OF_REGION: frozenset({OUT_OF_REGION})}
+
+
+def gap_households_listed(actor: str, target: str | None, desa: bool = False) -> frozenset[str]:
     """Households the by-name gap list (page, API, export) shows: those the actor may open one by one (partners:
-    their allocation only), cut to the asked kabupaten."""
+    their allocation only), cut to the asked kabupaten (or its desa)."""
     seen = HOUSEHOLDS_SEEN[actor]
     if target is None:
         return seen
+    if desa:
+        return seen & _DESA_HOUSEHOLDS[target]
     kendal = target == IN_REGION
     return frozenset(h for h in seen if (h != OUT_OF_REGION) == kendal)
 
@@ -971,7 +977,8 @@ def gap_households_listed(actor: str, target: str | None) -> frozenset[str]:
 class GapPage:
     """A page of the gap dashboard, gap list, periodic reports or graduation (same shape as ProgramPage).
 
-    ``url`` placeholders: {region} (GAP_REGION of the target), {household}, {graduation}, {report}, {job}, {year}.
+    ``url`` placeholders: {region} (GAP_REGION of the target), {desa} (REGION_TARGETS: a desa there), {household},
+    {graduation}, {report}, {job}, {year}.
     ``{mark}`` in ``data`` is replaced by a marker the test looks for afterwards."""
 
     name: str
@@ -983,7 +990,14 @@ class GapPage:
     data: tuple[tuple[str, str], ...] = ()
 
     def path(self, **values: object) -> str:
-        defaults: dict[str, object] = {"region": "", "household": 0, "graduation": 0, "report": 0, "job": 0}
+        defaults: dict[str, object] = {
+            "region": "",
+            "desa": "",
+            "household": 0,
+            "graduation": 0,
+            "report": 0,
+            "job": 0,
+        }
         return self.url.format(**{**defaults, "year": THIS_YEAR, **values})
 
 
@@ -994,6 +1008,15 @@ GAP_PAGES = (
         "gap-dashboard-region",
         "GET",
         "/kesenjangan/?region={region}&year={year}",
+        gate(Cap.GAP_VIEW, GAP_REGIONS_READ),
+        "region",
+        GAP_TARGETS,
+    ),
+    # Drill-down to a desa (the map's or the table's link): the same rule one level deep.
+    GapPage(
+        "gap-dashboard-desa",
+        "GET",
+        "/kesenjangan/?region={desa}&year={year}",
         gate(Cap.GAP_VIEW, GAP_REGIONS_READ),
         "region",
         GAP_TARGETS,
@@ -1014,6 +1037,14 @@ GAP_PAGES = (
         GAP_TARGETS,
     ),
     # The .xlsx (verval sheet): Cap.GAP_MANAGE (secretariat), logged as an export with the region.
+    GapPage(
+        "gap-households-desa",
+        "GET",
+        "/kesenjangan/keluarga/?region={desa}&uncovered=",
+        gate(Cap.REGISTRY_VIEW),
+        "region",
+        GAP_TARGETS,
+    ),
     GapPage("gap-export", "GET", "/kesenjangan/keluarga/unduh.xlsx", gate(Cap.GAP_MANAGE)),
     GapPage(
         "gap-export-region",

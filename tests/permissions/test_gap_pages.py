@@ -26,6 +26,7 @@ from tests.permissions.matrix import (
     GAP_REGION,
     GAP_SIDE,
     GRADUATIONS_SEEN,
+    REGION_TARGETS,
     GapPage,
     caps,
     gap_households_listed,
@@ -81,6 +82,7 @@ def _path(page: GapPage, target: str | None, obj: Model | None) -> str:
     values: dict[str, object] = {}
     if page.target_kind == "region" and target is not None:
         values["region"] = GAP_REGION[target]
+        values["desa"] = REGION_TARGETS[target]
     elif obj is not None:
         values[str(page.target_kind)] = obj.pk
     return page.path(**values)
@@ -168,7 +170,7 @@ def test_gap_page(
     if expected != 200:
         assert not new_logs.filter(action=AccessAction.EXPORT).exists()
     if expected == 200 and gap_page.name.startswith("gap-households"):
-        _assert_lists_only_listed(world, actor, target, body)
+        _assert_lists_only_listed(world, actor, target, body, desa=gap_page.name.endswith("-desa"))
     if expected == 200 and gap_page.name.startswith("gap-export"):
         _assert_lists_only_listed(world, actor, target, body)
         listed = gap_households_listed(actor, target)
@@ -191,8 +193,8 @@ def _around(body: str, needle: str) -> str:
     return " ".join(body[max(0, at - 120) : at + 60].split())
 
 
-def _assert_lists_only_listed(world: World, actor: str, target: str | None, body: str) -> None:
-    listed = gap_households_listed(actor, target)
+def _assert_lists_only_listed(world: World, actor: str, target: str | None, body: str, desa: bool = False) -> None:
+    listed = gap_households_listed(actor, target, desa)
     for household_target, household in world.households.items():
         shown = household.head_name in body
         assert shown == (household_target in listed), (
