@@ -132,6 +132,22 @@ def _region_filter(alias: str, region_code: str) -> tuple[str, list[Any]]:
     return f"{alias}.{_COLUMN_OF_LENGTH[len(region_code)]} = %s", [region_code]
 
 
+# Fact columns an upsert compares and rewrites. Unchanged households are not written at all (no dead rows, no
+# index churn), so their ``run_id`` stays the run that last changed them.
+_FACT_VALUES = (
+    "province_code", "kabupaten_code", "kecamatan_code", "desa_id", "desil", "extreme_poor", "covered",
+    "program_count", "overlap", "kinds", "clusters", "needs", "unmet_needs", "no_nik", "nik_unverified",
+    "not_in_latest", "member_moved",
+)  # fmt: skip
+_UPDATE_SET = ", ".join(f"{c} = excluded.{c}" for c in ("run_id", *_FACT_VALUES))
+
+
+def _changed() -> str:
+    """Any fact column differs (NULL-safe): ``IS DISTINCT FROM`` on PostgreSQL, ``IS NOT`` on SQLite."""
+    op = "IS DISTINCT FROM" if connection.vendor == "postgresql" else "IS NOT"
+    return " OR ".join(f"reports_gaphouseholdfact.{c} {op} excluded.{c}" for c in _FACT_VALUES)
+
+
 def _facts_sql(*, year: int, region_code: str, run_id: int, rules: list[NeedRule]) -> tuple[str, list[Any]]:
     """The INSERT … SELECT that writes one fact row per active household of the region."""
     ref = reference_date(year)
@@ -269,30 +285,41 @@ def _facts_sql(*, year: int, region_code: str, run_id: int, rules: list[NeedRule
                 WHERE h.status = %s AND {region_sql}
             ) b
         ) n
+        WHERE 1 = 1
+        ON CONFLICT (household_id, year) DO UPDATE SET {_UPDATE_SET}
+        WHERE {_changed()}
     """
     params += [year, run_id, *need_params, *unmet_params, overlap_min, HouseholdStatus.ACTIVE, *region_params]
     return sql, params
 
 
 def _delete_scope(table: str, year: int, region_code: str) -> None:
-    """Delete the year's rows of the region: facts by their region column and, for a partial run, the facts
-    of households that live in the region now (one that moved in still has a fact under its old region);
-    summaries by code prefix."""
+    """Summaries: delete the year's rows of the region (by code prefix); they are few and rewritten."""
     with connection.cursor() as cursor:
         if not region_code:
             cursor.execute(f"DELETE FROM {table} WHERE year = %s", [year])
-        elif table == "reports_gaphouseholdfact":
-            column = _COLUMN_OF_LENGTH[len(region_code)]
-            cursor.execute(
-                f"""
-                DELETE FROM {table} WHERE year = %s AND (
-                    {column} = %s OR household_id IN (SELECT id FROM households_household WHERE {column} = %s)
-                )
-                """,
-                [year, region_code, region_code],
-            )
         else:
             cursor.execute(f"DELETE FROM {table} WHERE year = %s AND region_code LIKE %s", [year, f"{region_code}%"])
+
+
+def _delete_stale_facts(year: int, region_code: str) -> None:
+    """Facts of the region whose household is no longer an active household of the region (graduated,
+    moved away, merged, deleted). A household that moved in is rewritten by the upsert."""
+    region_sql, region_params = _region_filter("h", region_code)
+    fact_region_sql, fact_params = _region_filter("f", region_code)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            DELETE FROM reports_gaphouseholdfact WHERE id IN (
+                SELECT f.id FROM reports_gaphouseholdfact f
+                WHERE f.year = %s AND {fact_region_sql} AND NOT EXISTS (
+                    SELECT 1 FROM households_household h
+                    WHERE h.id = f.household_id AND h.status = %s AND {region_sql}
+                )
+            )
+            """,
+            [year, *fact_params, HouseholdStatus.ACTIVE, *region_params],
+        )
 
 
 # Tables the facts statement reads or writes; their planner statistics must be current before it runs.
@@ -332,10 +359,25 @@ def prepare_session() -> None:
                 cursor.execute(f"ANALYZE {connection.ops.quote_name(table)}")
 
 
+def vacuum_if_bloated() -> None:
+    """After a computation committed (PostgreSQL, outside a transaction): vacuum the facts when changed rows
+    left many dead versions, so the next scans stay short even where autovacuum is off."""
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT n_dead_tup, n_live_tup FROM pg_stat_user_tables WHERE relname = 'reports_gaphouseholdfact'"
+        )
+        row = cursor.fetchone()
+        if row is not None and row[0] > max(10_000, row[1] // 5):
+            cursor.execute("VACUUM (ANALYZE) reports_gaphouseholdfact")
+
+
 def compute_facts(*, year: int, region_code: str, run: GapRun) -> None:
-    """Replace the facts of the region's households for the year."""
+    """Bring the facts of the region's households for the year up to date: stale rows deleted, the rest
+    upserted (only changed rows are written)."""
     rules = list(NeedRule.objects.filter(is_active=True).prefetch_related("assistance_kinds").order_by("sort_order"))
-    _delete_scope("reports_gaphouseholdfact", year, region_code)
+    _delete_stale_facts(year, region_code)
     sql, params = _facts_sql(year=year, region_code=region_code, run_id=run.pk, rules=rules)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)

@@ -166,6 +166,10 @@ def gap_run_execute(*, run_id: int) -> GapRun | None:
             message=_("Perhitungan gagal: %(error)s") % {"error": str(exc)[:500]},
         )
         raise
+    try:
+        engine.vacuum_if_bloated()
+    except Exception:  # housekeeping only: the run itself is committed
+        logger.warning("gap run %s: vacuum of the facts skipped", run_id, exc_info=True)
     return run
 
 
