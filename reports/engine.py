@@ -176,26 +176,29 @@ def _facts_sql(*, year: int, region_code: str, run_id: int, rules: list[NeedRule
         person_rule_ids.append(rule.pk)
 
     # Code lists in code order, identical on both databases: one MAX(CASE …) per code of the reference list.
-    kinds_concat, kinds_params = _code_concat("kind_id", AssistanceKind.objects.values_list("pk", "code"))
+    kind_items = list(AssistanceKind.objects.values_list("pk", "code"))
+    kinds_concat, kinds_params = _code_concat("kind_id", kind_items)
     clusters_concat, clusters_params = _code_concat("cluster_id", ProgramCluster.objects.values_list("pk", "code"))
+    # Programs per assistance kind (iv rows are distinct household × program, a program has one kind).
+    per_kind = [f"SUM(CASE WHEN kind_id = {int(pk)} THEN 1 ELSE 0 END)" for pk, _code in kind_items]
+    if len(per_kind) > 1:
+        greatest = "GREATEST" if connection.vendor == "postgresql" else "MAX"  # SQLite's scalar max(a, b, …)
+        max_per_kind = f"{greatest}({', '.join(per_kind)})"
+    else:
+        max_per_kind = per_kind[0] if per_kind else "0"
     sql = f"""
-        WITH iv AS (
-            SELECT DISTINCT i.household_id AS hid, i.program_id AS program_id,
-                   p.assistance_kind_id AS kind_id, p.cluster_id AS cluster_id
-            FROM programs_intervention i
-            JOIN programs_program p ON p.id = i.program_id
-            WHERE i.status = %s AND i.period_year = %s AND {of_region.replace("household_id", "i.household_id")}
+        WITH deliveries AS (
+            SELECT iv.hid, {kinds_concat} AS kinds, {clusters_concat} AS clusters, COUNT(*) AS program_count,
+                   {max_per_kind} AS max_programs
+            FROM (
+                SELECT DISTINCT i.household_id AS hid, i.program_id AS program_id,
+                       p.assistance_kind_id AS kind_id, p.cluster_id AS cluster_id
+                FROM programs_intervention i
+                JOIN programs_program p ON p.id = i.program_id
+                WHERE i.status = %s AND i.period_year = %s AND {of_region.replace("household_id", "i.household_id")}
+            ) iv
+            GROUP BY iv.hid
         ),
-        per_kind AS (
-            SELECT hid, kind_id, COUNT(DISTINCT program_id) AS n FROM iv GROUP BY hid, kind_id
-        ),
-        kind_agg AS (
-            SELECT hid, {kinds_concat} AS kinds, MAX(n) AS max_programs FROM per_kind GROUP BY hid
-        ),
-        cluster_agg AS (
-            SELECT hid, {clusters_concat} AS clusters FROM (SELECT DISTINCT hid, cluster_id FROM iv) hc GROUP BY hid
-        ),
-        program_agg AS (SELECT hid, COUNT(DISTINCT program_id) AS n FROM iv GROUP BY hid),
         people AS (
             SELECT household_id AS hid,
                    SUM(CASE WHEN status = %s THEN 1 ELSE 0 END) AS n_active,
@@ -214,7 +217,7 @@ def _facts_sql(*, year: int, region_code: str, run_id: int, rules: list[NeedRule
             GROUP BY household_id
         )
     """
-    params += [InterventionStatus.DELIVERED, year, *sub_params, *kinds_params, *clusters_params]
+    params += [*kinds_params, *clusters_params, InterventionStatus.DELIVERED, year, *sub_params]
     params += [PersonStatus.ACTIVE, Relationship.HEAD, NikStatus.NEEDS_VERIFICATION, NikStatus.INVALID]
     params += [PersonStatus.MOVED, *person_params, *sub_params, *sub_params]
 
@@ -265,11 +268,11 @@ def _facts_sql(*, year: int, region_code: str, run_id: int, rules: list[NeedRule
                 SELECT h.id, h.province_code, h.kabupaten_code, h.kecamatan_code, h.desa_id, h.desil,
                        h.floor_type, h.roof_quality, h.wall_quality, h.floor_quality,
                        CASE WHEN h.extreme_poverty IS TRUE THEN TRUE ELSE FALSE END AS extreme_poor,
-                       CASE WHEN ka.hid IS NULL THEN FALSE ELSE TRUE END AS covered,
-                       COALESCE(pa.n, 0) AS program_count,
-                       CASE WHEN COALESCE(ka.max_programs, 0) >= %s THEN TRUE ELSE FALSE END AS overlap,
-                       CASE WHEN ka.kinds IS NULL THEN '' ELSE ',' || ka.kinds END AS kinds,
-                       CASE WHEN ca.clusters IS NULL THEN '' ELSE ',' || ca.clusters END AS clusters,
+                       CASE WHEN d.hid IS NULL THEN FALSE ELSE TRUE END AS covered,
+                       COALESCE(d.program_count, 0) AS program_count,
+                       CASE WHEN COALESCE(d.max_programs, 0) >= %s THEN TRUE ELSE FALSE END AS overlap,
+                       CASE WHEN d.kinds IS NULL THEN '' ELSE ',' || d.kinds END AS kinds,
+                       CASE WHEN d.clusters IS NULL THEN '' ELSE ',' || d.clusters END AS clusters,
                        COALESCE(pe.n_active, 0) AS n_active,
                        CASE WHEN COALESCE(pe.head_has_nik, 0) = 1 THEN FALSE ELSE TRUE END AS no_nik,
                        CASE WHEN COALESCE(pe.nik_unverified, 0) = 1 THEN TRUE ELSE FALSE END AS nik_unverified,
@@ -277,9 +280,7 @@ def _facts_sql(*, year: int, region_code: str, run_id: int, rules: list[NeedRule
                        CASE WHEN COALESCE(pe.member_moved, 0) = 1 THEN TRUE ELSE FALSE END AS member_moved
                        {rule_columns}
                 FROM households_household h
-                LEFT JOIN kind_agg ka ON ka.hid = h.id
-                LEFT JOIN cluster_agg ca ON ca.hid = h.id
-                LEFT JOIN program_agg pa ON pa.hid = h.id
+                LEFT JOIN deliveries d ON d.hid = h.id
                 LEFT JOIN people pe ON pe.hid = h.id
                 LEFT JOIN links li ON li.hid = h.id
                 WHERE h.status = %s AND {region_sql}
