@@ -257,10 +257,11 @@ def _facts_sql(*, year: int, region_code: str, run_id: int, rules: list[NeedRule
             extreme_poor, covered, program_count, overlap, kinds, clusters, needs, unmet_needs,
             no_nik, nik_unverified, not_in_latest, member_moved
         )
-        SELECT %s, n.id, %s, n.province_code, n.kabupaten_code, n.kecamatan_code, n.desa_id, n.desil,
-               n.extreme_poor, n.covered, n.program_count, n.overlap, n.kinds, n.clusters,
-               CASE WHEN n.needs = '' THEN '' ELSE ',' || n.needs END,
-               CASE WHEN n.unmet = '' THEN '' ELSE ',' || n.unmet END,
+        SELECT %s AS year, n.id AS household_id, %s AS run_id, n.province_code, n.kabupaten_code,
+               n.kecamatan_code, n.desa_id, n.desil, n.extreme_poor, n.covered, n.program_count, n.overlap,
+               n.kinds, n.clusters,
+               CASE WHEN n.needs = '' THEN '' ELSE ',' || n.needs END AS needs,
+               CASE WHEN n.unmet = '' THEN '' ELSE ',' || n.unmet END AS unmet_needs,
                n.no_nik, n.nik_unverified, n.not_in_latest, n.member_moved
         FROM (
             SELECT b.*, {needs_expr} AS needs, {unmet_expr} AS unmet
@@ -340,12 +341,15 @@ def prepare_session() -> None:
     A table filled a moment ago by a bulk import still looks empty to the planner until autovacuum analyses
     it, and a plan built on that (nested loops over "one row") takes minutes instead of seconds; so tables
     changed by more than a tenth since their last ANALYZE are analysed first (sampled: well under a second
-    at a million rows). JIT is off: it compiled for seconds to save less on these scans.
+    at a million rows).
     """
     if connection.vendor != "postgresql" or not connection.in_atomic_block:
         return
     with connection.cursor() as cursor:
-        cursor.execute("SET LOCAL jit = off")
+        # JIT without inlining/optimisation: compiled expressions (the per-kind CASEs) at a small compile cost;
+        # full JIT spent 3-6 s compiling to save less (measured at 1 M households).
+        cursor.execute("SET LOCAL jit_inline_above_cost = -1")
+        cursor.execute("SET LOCAL jit_optimize_above_cost = -1")
         cursor.execute("SET LOCAL work_mem = %s", [settings.GAP_WORK_MEM])
         cursor.execute(
             """
