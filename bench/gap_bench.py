@@ -85,7 +85,7 @@ class Figure:
     def ok(self) -> str:
         if self.target is None:
             return ""
-        return "ok" if self.value <= self.target else "MISSED"
+        return "ok" if self.value < self.target else "MISSED"
 
 
 @dataclass
