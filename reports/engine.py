@@ -366,7 +366,8 @@ def prepare_session() -> None:
 
 def vacuum_if_bloated() -> None:
     """After a computation committed (PostgreSQL, outside a transaction): vacuum the facts when changed rows
-    left many dead versions, so the next scans stay short even where autovacuum is off."""
+    left many dead versions, else analyse them when many changed, so the next scans and list pages stay fast
+    even where autovacuum is off."""
     if connection.vendor != "postgresql" or connection.in_atomic_block:
         return
     with connection.cursor() as cursor:
@@ -376,6 +377,14 @@ def vacuum_if_bloated() -> None:
         row = cursor.fetchone()
         if row is not None and row[0] > max(10_000, row[1] // 5):
             cursor.execute("VACUUM (ANALYZE) reports_gaphouseholdfact")
+            return
+        # The lists read these facts next: plan them on current statistics.
+        cursor.execute(
+            "SELECT 1 FROM pg_stat_user_tables WHERE relname = 'reports_gaphouseholdfact' "
+            "AND n_mod_since_analyze > GREATEST(1000, n_live_tup / 10)"
+        )
+        if cursor.fetchone() is not None:
+            cursor.execute("ANALYZE reports_gaphouseholdfact")
 
 
 def compute_facts(*, year: int, region_code: str, run: GapRun) -> None:

@@ -216,7 +216,8 @@ class GapHouseholdFact(models.Model):
         indexes = [
             models.Index(fields=["year", "desa_id", "desil", "covered"], name="gap_fact_desa"),
             models.Index(fields=["year", "kecamatan_code", "desil", "covered"], name="gap_fact_kec"),
-            models.Index(fields=["year", "kabupaten_code"], name="gap_fact_kab"),
+            # Also serves the paged lists of a kabupaten in id order (keyset paging of the API).
+            models.Index(fields=["year", "kabupaten_code", "id"], name="gap_fact_kab_id"),
         ]
 
     def __str__(self) -> str:
