@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from reports.boundaries import boundary_validate
 from reports.models import GapRun, NeedRule, RegionBoundarySet, RegionTarget
+from reports.selectors import visible_root
 from tkpk.admin_utils import ScopedModelAdmin
 from tkpk.models import Region
 
@@ -34,6 +35,11 @@ class NeedRuleAdmin(ScopedModelAdmin):
     def get_queryset(self, request: HttpRequest) -> QuerySet[NeedRule]:
         # Rules are shared data (one definition of a need for every region), not scoped by region.
         return admin.ModelAdmin.get_queryset(self, request)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # A rule counts for every region: like the program code lists, only a superuser deletes one
+        # (a secretariat switches it off with "aktif").
+        return bool(request.user.is_superuser)
 
 
 @admin.register(RegionTarget)
@@ -123,7 +129,23 @@ class GapRunAdmin(ScopedModelAdmin):
 
     list_display = ("id", "year", "region_code", "status", "trigger", "progress", "requested_at", "finished_at")
     list_filter = ("status", "trigger", "year")
-    readonly_fields = [f.name for f in GapRun._meta.fields]
+
+    def _wider_than_user(self, request: HttpRequest, obj: GapRun | None) -> bool:
+        """A run over a wider area (the whole registry, the province) than the user's TKPK region."""
+        if obj is None or request.user.is_superuser:
+            return False
+        root = visible_root(request.user)
+        return bool(root) and not obj.region_code.startswith(root)
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        return self.get_readonly_fields(request, obj)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        fields = [f.name for f in GapRun._meta.fields]
+        if self._wider_than_user(request, obj):
+            # Its snapshots and totals include other regions: the user reads their figures on the dashboard.
+            fields = [f for f in fields if f not in ("sources", "totals")]
+        return fields
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False

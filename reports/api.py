@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import generics, serializers
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -18,7 +19,7 @@ from reports.engine import region_level, split_codes
 from reports.models import GapHouseholdFact
 from tkpk.api import StableCursorPagination
 from tkpk.exceptions import DomainError
-from tkpk.scoping import Cap
+from tkpk.scoping import Cap, scope_for
 
 _YEAR = OpenApiParameter("year", OpenApiTypes.INT, description="Tahun (bawaan: tahun terbaru yang dihitung).")
 _REGION = OpenApiParameter("region", OpenApiTypes.STR, description="Kode wilayah, mis. 33.24 atau 33.24.01.")
@@ -64,9 +65,17 @@ class GapSummaryView(APIView):
         ),
     )
     def get(self, request: Request) -> Response:
+        scope = scope_for(request.user)
+        allowed = scope.regions_with(Cap.API, Cap.GAP_VIEW)
+        if not scope.is_superuser and not allowed:
+            raise PermissionDenied(_("Peran Anda tidak membaca angka kesenjangan melalui API."))
         year = _year(request)
-        region = selectors.normalise_region(request.query_params.get("region")) or selectors.visible_root(request.user)
+        root = "" if scope.is_superuser else min(allowed, key=len)
+        region = selectors.normalise_region(request.query_params.get("region")) or root
         level = selectors.parse_level(request.query_params.get("level"), default=min(region_level(region) + 1, 4))
+        if not scope.is_superuser and not any(region.startswith(code) for code in allowed):
+            # Another region: nothing of it, not even when or from which snapshots it was computed.
+            return Response({"year": year, "computed_at": None, "sources": [], "results": []})
         rows = selectors.summary_rows(user=request.user, region=region, level=level, year=year)
         fresh = selectors.freshness(year=year, region=region)
         return Response(

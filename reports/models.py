@@ -136,9 +136,24 @@ class GapRun(models.Model):
             return (self.finished_at - self.started_at).total_seconds()
         return None
 
+    def sources_for(self, region: str = "") -> list[dict[str, Any]]:
+        """The snapshots this run used that concern ``region`` (a whole-registry run used every region's)."""
+        if not region:
+            return list(self.sources)
+        return [
+            s
+            for s in self.sources
+            if not s.get("region") or s["region"].startswith(region) or region.startswith(s["region"])
+        ]
+
+    def sources_label_for(self, region: str = "") -> str:
+        return (
+            ", ".join(f"{s['source'].upper()} {s['label']} ({s['taken_on']})" for s in self.sources_for(region)) or "-"
+        )
+
     @property
     def sources_label(self) -> str:
-        return ", ".join(f"{s['source'].upper()} {s['label']} ({s['taken_on']})" for s in self.sources) or "-"
+        return self.sources_label_for("")
 
 
 class GapYearLock(models.Model):

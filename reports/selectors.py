@@ -157,8 +157,8 @@ def freshness(*, year: int, region: str = "") -> dict[str, Any]:
     return {
         "run": run,
         "computed_at": run.finished_at if run else None,
-        "sources": run.sources if run else [],
-        "sources_label": run.sources_label if run else "",
+        "sources": run.sources_for(region) if run else [],
+        "sources_label": run.sources_label_for(region) if run else "",
         "pending": list(pending),
     }
 

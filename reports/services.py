@@ -15,7 +15,7 @@ from django.db.models import Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from households.models import Snapshot, Source
+from households.models import Snapshot
 from reports import engine
 from reports.models import GapRun, GapRunStatus, GapTrigger, GapYearLock
 from tkpk.exceptions import DomainError
@@ -107,26 +107,27 @@ def _set_progress(run_id: int, progress: int, step: str) -> None:
 
 
 def source_snapshots(region_code: str) -> list[dict[str, Any]]:
-    """The newest snapshot of each source (for the region or the whole registry) a run is based on."""
-    result: list[dict[str, Any]] = []
-    for source in Source.objects.order_by("code"):
-        snapshots = Snapshot.objects.filter(source=source)
-        if region_code:
-            around = [region_code[:n] for n in (2, 4, 6, 10) if n <= len(region_code)]
-            snapshots = snapshots.filter(
-                Q(region__isnull=True) | Q(region__code__in=around) | Q(region__code__startswith=region_code)
-            )
-        latest = snapshots.order_by("-taken_on", "-id").first()
-        if latest is not None:
-            result.append(
-                {
-                    "source": source.code,
-                    "snapshot_id": latest.pk,
-                    "label": latest.label,
-                    "taken_on": latest.taken_on.isoformat(),
-                }
-            )
-    return result
+    """The snapshots a run over ``region_code`` is based on: the newest of each source for each area a snapshot
+    was taken for (a whole-registry run lists every kabupaten's), with that area's code."""
+    snapshots = Snapshot.objects.select_related("region").order_by("source_id", "region_id", "-taken_on", "-id")
+    if region_code:
+        around = [region_code[:n] for n in (2, 4, 6, 10) if n <= len(region_code)]
+        snapshots = snapshots.filter(
+            Q(region__isnull=True) | Q(region__code__in=around) | Q(region__code__startswith=region_code)
+        )
+    newest: dict[tuple[str, str], Snapshot] = {}
+    for snapshot in snapshots:
+        newest.setdefault((snapshot.source_id, snapshot.region_id or ""), snapshot)
+    return [
+        {
+            "source": snapshot.source_id,
+            "snapshot_id": snapshot.pk,
+            "label": snapshot.label,
+            "taken_on": snapshot.taken_on.isoformat(),
+            "region": snapshot.region_id or "",
+        }
+        for snapshot in newest.values()
+    ]
 
 
 def _claim(run_id: int) -> GapRun | None:

@@ -140,6 +140,11 @@ class Scope:
         order = [Role.SECRETARIAT, Role.OPD_OFFICER, Role.PARTNER, Role.LEADERSHIP]
         return next((r for r in order if r in self.roles), None)
 
+    def regions_with(self, *capabilities: str) -> list[str]:
+        """Regions of the grants whose role alone has every one of ``capabilities`` (one membership must
+        carry them all: API access from one role and figures from another do not add up)."""
+        return sorted({g.region_code for g in self.grants if all(c in ROLE_CAPABILITIES[g.role] for c in capabilities)})
+
     @property
     def region_codes(self) -> list[str]:
         return sorted({g.region_code for g in self.grants})

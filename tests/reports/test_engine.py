@@ -230,10 +230,22 @@ def test_run_records_the_newest_snapshot_of_each_source() -> None:
 
     run = recompute("33.24")
     assert run.sources == [
-        {"source": "dtsen", "snapshot_id": dtsen.pk, "label": "DTSEN Q1", "taken_on": "2025-03-01"},
-        {"source": "p3ke", "snapshot_id": newest.pk, "label": "P3KE 2025", "taken_on": "2025-01-31"},
+        {"source": "dtsen", "snapshot_id": dtsen.pk, "label": "DTSEN Q1", "taken_on": "2025-03-01", "region": ""},
+        {"source": "p3ke", "snapshot_id": newest.pk, "label": "P3KE 2025", "taken_on": "2025-01-31", "region": "3324"},
     ]
     assert run.sources_label == "DTSEN DTSEN Q1 (2025-03-01), P3KE P3KE 2025 (2025-01-31)"
+
+
+def test_a_whole_registry_run_lists_each_area_and_a_region_reads_only_its_own() -> None:
+    SnapshotFactory(source=source("p3ke"), label="P3KE Kendal", taken_on=dt.date(2025, 1, 31), region=region("3324"))
+    SnapshotFactory(source=source("p3ke"), label="P3KE Kukar", taken_on=dt.date(2025, 5, 1), region=region("6402"))
+    worker_household()
+
+    run = recompute("")
+    assert sorted(s["label"] for s in run.sources) == ["P3KE Kendal", "P3KE Kukar"]
+    assert run.sources_label_for("3324") == "P3KE P3KE Kendal (2025-01-31)"
+    assert "Kukar" not in run.sources_label_for("332401")
+    assert "Kendal" not in run.sources_label_for("6402")
 
 
 def test_totals_equal_the_top_summary() -> None:
