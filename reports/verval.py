@@ -28,8 +28,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.db import connection, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from households.choices import HouseholdStatus, VerificationPriority
@@ -157,12 +158,25 @@ class _Parsed:
     rejected_rows: set[int] = field(default_factory=set)
 
 
+def _aliases() -> dict[str, set[str]]:
+    """The Indonesian aliases plus the sheet's own column titles in every interface language (a sheet
+    downloaded in English comes back with English titles)."""
+    aliases = {name: set(values) for name, values in ALIASES.items()}
+    titles = {"household_id": COL_ID, "status": COL_STATUS, "verval_date": COL_DATE, "note": COL_NOTE}
+    for code, _name in settings.LANGUAGES:
+        with translation.override(code):
+            for name, title in titles.items():
+                aliases[name].add(_norm(str(title)))
+    return aliases
+
+
 def _find_header(rows: Iterator[tuple[int, list[Any]]]) -> _Header:
+    all_aliases = _aliases()
     for number, cells in rows:
         positions: dict[str, int] = {}
         for index, cell in enumerate(cells):
             key = _norm(cell)
-            for name, aliases in ALIASES.items():
+            for name, aliases in all_aliases.items():
                 if key in aliases and name not in positions:
                     positions[name] = index
         if all(name in positions for name in REQUIRED):

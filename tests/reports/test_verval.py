@@ -227,3 +227,19 @@ def test_web_upload_creates_a_verval_job(world: GapWorld) -> None:
     assert response.status_code == 302 and response["Location"] == reverse("reports:verval_detail", args=[job.pk])
     assert job.created_by == world.secretariat and job.files.get().kind == "verval"
     assert client.get(reverse("reports:verval_upload")).status_code == 200
+
+
+def test_a_sheet_downloaded_in_english_comes_back(world: GapWorld) -> None:
+    """The column titles follow the interface language; the upload reads them in every language."""
+    from django.utils import translation
+
+    a1 = world.a[0]
+    with translation.override("en"):
+        content = exported_sheet(world, {a1.pk: ("PINDAH", dt.date(2026, 11, 3), "moved to Semarang")})
+    header = load_workbook(io.BytesIO(content)).active[gaplist.HEADER_ROW]
+    assert "Household ID (system)" in [cell.value for cell in header]
+
+    job = run_upload(world, content)
+
+    assert job.status == ImportStatus.SUCCEEDED, job.message
+    assert Household.objects.get(pk=a1.pk).status == HouseholdStatus.MOVED
