@@ -9,6 +9,7 @@ urlpatterns = [
     path("keluarga/<int:pk>/", views.HouseholdDetailView.as_view(), name="detail"),
     path("keluarga/<int:pk>/graduasi/", views.HouseholdGraduateView.as_view(), name="graduate"),
     path("graduasi/<int:pk>/batal/", views.GraduationRevokeView.as_view(), name="graduation-revoke"),
+    path("graduasi/<int:pk>/bukti/", views.GraduationEvidenceView.as_view(), name="graduation-evidence"),
     path("buka/<str:kind>/<int:pk>/", views.RevealIdentifierView.as_view(), name="reveal"),
     path("ketidaksesuaian/", views.MismatchReportView.as_view(), name="mismatch"),
     path("ketidaksesuaian/unduh.xlsx", views.MismatchExportView.as_view(), name="mismatch-export"),

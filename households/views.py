@@ -6,7 +6,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.dateparse import parse_date
@@ -208,3 +208,26 @@ class GraduationRevokeView(ScopedViewMixin, View):
         else:
             messages.success(request, _("Graduasi dibatalkan; keluarga aktif kembali."))
         return redirect("households:detail", pk=graduation.household_id)
+
+
+class GraduationEvidenceView(ScopedViewMixin, View):
+    """GET: the evidence file of a graduation, for those who may read the graduation (never a public media
+    URL); each download is logged as a view of personal data."""
+
+    required_capability = Cap.REGISTRY_VIEW
+
+    def get(self, request: HttpRequest, pk: int) -> FileResponse:
+        graduation = get_object_or_404(Graduation.objects.for_user(request.user), pk=pk)
+        if not graduation.evidence:
+            raise Http404(_("Graduasi ini tidak memiliki berkas bukti."))
+        personal_data_access_record(
+            user=request.user,
+            action=AccessAction.VIEW_HOUSEHOLD,
+            object_type="household.graduation_evidence",
+            object_ids=[graduation.household_id],
+            region_code=graduation.household.desa_id,
+            detail=f"graduation {graduation.pk}",
+            ip_address=client_ip(request),
+        )
+        name = graduation.evidence.name.rsplit("/", 1)[-1]
+        return FileResponse(graduation.evidence.open("rb"), as_attachment=True, filename=name)

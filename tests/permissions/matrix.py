@@ -1124,6 +1124,14 @@ GAP_PAGES = (
         data=(("graduated_on", "{today}"), ("reason", "Graduasi {mark}")),
     ),
     GapPage(
+        "graduation-evidence",
+        "GET",
+        "/registri/graduasi/{graduation}/bukti/",
+        gate(Cap.REGISTRY_VIEW, GRADUATIONS_SEEN),
+        "graduation",
+        GAP_TARGETS,
+    ),
+    GapPage(
         "graduation-revoke",
         "POST",
         "/registri/graduasi/{graduation}/batal/",

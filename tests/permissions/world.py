@@ -420,6 +420,7 @@ def _gaps(users: dict[str, Any], households: dict[str, Household]) -> dict[str, 
             graduated_on=dt.date(year - 1, 11, 1),
             reason=f"Usaha berkembang {mark}",
             verified_by=owner,
+            evidence=ContentFile(f"Berita acara graduasi {mark}".encode(), name=f"bukti-{side}.txt"),
         )
         report = PeriodicReport(
             region=region(code),
