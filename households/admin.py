@@ -12,7 +12,7 @@ from django.utils.translation import ngettext
 
 from households import services
 from households.choices import HouseholdStatus
-from households.models import Household, HouseholdSourceLink, Person, PersonSourceLink, Snapshot, Source
+from households.models import Graduation, Household, HouseholdSourceLink, Person, PersonSourceLink, Snapshot, Source
 from tkpk.admin_utils import BigTableAdmin, PersonalDataAdminMixin, ReadOnlyScopedInline, ScopedModelAdmin
 from tkpk.exceptions import DomainError
 
@@ -174,3 +174,35 @@ class HouseholdSourceLinkAdmin(SourceLinkAdmin):
 @admin.register(PersonSourceLink)
 class PersonSourceLinkAdmin(SourceLinkAdmin):
     autocomplete_fields = ("person",)
+
+
+@admin.register(Graduation)
+class GraduationAdmin(ScopedModelAdmin):
+    """Read-only list: graduations are recorded and revoked on the household page or by verval upload
+    (``households.services``), which keep the household's status in step."""
+
+    list_display = ("household", "graduated_on", "reason", "verified_by", "import_job", "revoked_on")
+    list_filter = ("graduated_on", "revoked_on")
+    search_fields = ("household__head_name", "reason")
+    list_select_related = ("household", "verified_by")
+    show_full_result_count = False
+    # The evidence file is not linked here: it downloads through the logged view on the household page.
+    fields = readonly_fields = (
+        "household",
+        "graduated_on",
+        "reason",
+        "evidence_note",
+        "verified_by",
+        "import_job",
+        "revoked_on",
+        "created_at",
+    )
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

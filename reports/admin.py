@@ -12,7 +12,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from reports.boundaries import boundary_validate
-from reports.models import GapRun, NeedRule, RegionBoundarySet, RegionTarget
+from reports.models import GapRun, NeedRule, PeriodicReport, RegionBoundarySet, RegionTarget
 from reports.selectors import visible_root
 from tkpk.admin_utils import ScopedModelAdmin
 from tkpk.models import Region
@@ -146,6 +146,41 @@ class GapRunAdmin(ScopedModelAdmin):
             # Its snapshots and totals include other regions: the user reads their figures on the dashboard.
             fields = [f for f in fields if f not in ("sources", "totals")]
         return fields
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(PeriodicReport)
+class PeriodicReportAdmin(ScopedModelAdmin):
+    """Read-only list: reports are requested and downloaded on the periodic report page (scoped downloads)."""
+
+    list_display = ("region", "year", "period", "status", "requested_by", "finished_at", "page_count")
+    list_filter = ("status", "period", "year")
+    list_select_related = ("region", "requested_by")
+    # The files are not linked here: they download through the scoped view, never a public media URL.
+    fields = readonly_fields = (
+        "region",
+        "year",
+        "period",
+        "status",
+        "progress",
+        "step",
+        "message",
+        "requested_by",
+        "requested_at",
+        "started_at",
+        "finished_at",
+        "data_as_of",
+        "sources_label",
+        "page_count",
+    )
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False

@@ -876,6 +876,8 @@ ADMIN_KIND: dict[str, str] = {
     "reports.regiontarget": SCOPED,
     "reports.regionboundaryset": SCOPED,
     "reports.gaprun": AUDIT,
+    "reports.periodicreport": AUDIT,  # requested and downloaded on the periodic report page
+    "households.graduation": AUDIT,  # recorded and revoked on the household page / by verval upload
     "auth.group": SUPERUSER_ONLY,
     "axes.accessattempt": SUPERUSER_ONLY,
     "axes.accesslog": SUPERUSER_ONLY,
