@@ -74,12 +74,6 @@ def birth_window(ref: dt.date, min_age: int, max_age: int) -> tuple[dt.date, dt.
     return years_before(max_age + 1), years_before(min_age)
 
 
-def code_list(codes: Iterable[str]) -> str:
-    """Codes as stored in the facts: ``,a,b,`` (sorted), or '' for none."""
-    items = sorted(set(codes))
-    return f",{','.join(items)}," if items else ""
-
-
 def split_codes(value: str) -> list[str]:
     return [c for c in value.split(",") if c]
 
@@ -122,7 +116,8 @@ def _code_concat(column: str, items: Iterable[tuple[int, str]]) -> tuple[str, li
     return (" || ".join(parts) or "''"), params
 
 
-def _contains(column: str) -> str:
+def _contains_template() -> str:
+    """``{0}`` contains a bound string: the test for one code in a ``,a,b,`` list."""
     return "strpos({0}, %s) > 0" if connection.vendor == "postgresql" else "instr({0}, %s) > 0"
 
 
@@ -231,7 +226,7 @@ def _facts_sql(*, year: int, region_code: str, run_id: int, rules: list[NeedRule
     need_params: list[Any] = []
     unmet_parts: list[str] = []
     unmet_params: list[Any] = []
-    contains = _contains("b.kinds")
+    contains = _contains_template()
     for rule in rules:
         cond_params: list[Any]
         if rule.condition == NeedCondition.PRODUCTIVE_MEMBER:
