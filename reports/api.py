@@ -28,19 +28,10 @@ _REGION = OpenApiParameter("region", OpenApiTypes.STR, description="Kode wilayah
 def _year(request: Request) -> int:
     value = request.query_params.get("year", "")
     if value and not value.isdigit():
-        raise DomainError(_("Tahun harus berupa angka."), code="invalid_year")
+        raise DomainError(
+            _("Tahun %(value)s tidak valid: tulis empat angka, mis. 2026.") % {"value": value}, code="invalid_year"
+        )
     return int(value) if value else selectors.default_year()
-
-
-def _flag(request: Request, name: str) -> bool | None:
-    value = request.query_params.get(name, "").strip().lower()
-    if value in ("", "all", "semua"):
-        return None
-    if value in ("1", "true", "ya", "yes"):
-        return True
-    if value in ("0", "false", "tidak", "no"):
-        return False
-    raise DomainError(_("Nilai %(name)s harus true/false.") % {"name": name}, code="invalid_flag")
 
 
 class GapSummaryView(APIView):
@@ -139,17 +130,7 @@ class GapHouseholdList(generics.ListAPIView[GapHouseholdFact]):
         return super().get(request, *args, **kwargs)
 
     def get_queryset(self) -> QuerySet[GapHouseholdFact]:
-        params = self.request.query_params
-        desil = params.get("desil", "")
-        if desil and not desil.isdigit():
-            raise DomainError(_("Desil harus angka 1-10."), code="invalid_desil")
-        filters = selectors.GapListFilters(
-            year=_year(self.request),
-            region=params.get("region", ""),
-            desil=int(desil) if desil else None,
-            uncovered=_flag(self.request, "uncovered"),
-            need=params.get("need", "").strip(),
-            overlap=_flag(self.request, "overlap"),
-            reason=params.get("reason", "").strip(),
-        )
+        filters, problems = selectors.gap_list_filters_parse(self.request.query_params)
+        if problems:
+            raise DomainError(" ".join(problems), code="invalid_filter")
         return selectors.gap_households(user=self.request.user, filters=filters)

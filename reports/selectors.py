@@ -3,6 +3,7 @@ list (scoped like the registry), and the freshness line every page with gap figu
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -104,6 +105,45 @@ class GapListFilters:
     overlap: bool | None = None
 
 
+_YES_NO = {"1": True, "ya": True, "true": True, "yes": True, "0": False, "tidak": False, "false": False, "no": False}
+
+
+def gap_list_filters_parse(params: Mapping[str, str]) -> tuple[GapListFilters, list[str]]:
+    """The gap list's filters from a query string (page, export and API alike), and what could not be read,
+    in Bahasa Indonesia. Unknown region, need or reason codes are refused by ``gap_households``."""
+    problems: list[str] = []
+    year = default_year()
+    raw_year = (params.get("year") or "").strip()
+    if raw_year:
+        if raw_year.isdigit() and 2000 <= int(raw_year) <= 2100:
+            year = int(raw_year)
+        else:
+            problems.append(_("Tahun %(value)s tidak valid: tulis empat angka, mis. 2026.") % {"value": raw_year})
+    desil: int | None = None
+    raw_desil = (params.get("desil") or "").strip()
+    if raw_desil:
+        if raw_desil.isdigit() and 1 <= int(raw_desil) <= 10:
+            desil = int(raw_desil)
+        else:
+            problems.append(_("Desil harus angka 1 sampai 10."))
+    flags: dict[str, bool | None] = {}
+    for name in ("uncovered", "overlap"):
+        raw = (params.get(name) or "").strip().lower()
+        flags[name] = _YES_NO.get(raw)
+        if raw and raw not in _YES_NO and raw not in ("all", "semua"):
+            problems.append(_("Nilai %(name)s harus ya atau tidak (true/false).") % {"name": name})
+    filters = GapListFilters(
+        year=year,
+        region=(params.get("region") or "").strip(),
+        desil=desil,
+        uncovered=flags["uncovered"],
+        need=(params.get("need") or "").strip(),
+        reason=(params.get("reason") or "").strip(),
+        overlap=flags["overlap"],
+    )
+    return filters, problems
+
+
 def gap_households(*, user: Any, filters: GapListFilters) -> QuerySet[GapHouseholdFact]:
     """Facts of the households the user may open one by one (partners: their allocation only)."""
     facts = GapHouseholdFact.objects.filter(year=filters.year)
@@ -114,8 +154,6 @@ def gap_households(*, user: Any, filters: GapListFilters) -> QuerySet[GapHouseho
         column = {2: "province_code", 4: "kabupaten_code", 6: "kecamatan_code", 10: "desa_id"}[len(region)]
         facts = facts.filter(**{column: region})
     if filters.desil is not None:
-        if not 1 <= filters.desil <= 10:
-            raise DomainError(_("Desil harus angka 1-10."), code="invalid_desil")
         facts = facts.filter(desil=filters.desil)
     if filters.uncovered is not None:
         facts = facts.filter(covered=not filters.uncovered)

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseBase, QueryDict
+from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -23,39 +23,7 @@ from tkpk.scoping import Cap, ScopedViewMixin, scope_for
 from tkpk.services import personal_data_access_record
 from tkpk.xlsx import XLSX_CONTENT_TYPE
 
-TRI_STATE = {"1": True, "ya": True, "true": True, "0": False, "tidak": False, "false": False}
 VERVAL_ERRORS_SHOWN = 200
-
-
-def parse_filters(params: QueryDict) -> tuple[selectors.GapListFilters, list[str]]:
-    """The list's filters from the query string, and what could not be read (shown on the page)."""
-    problems: list[str] = []
-    year = selectors.default_year()
-    raw_year = params.get("year", "").strip()
-    if raw_year:
-        if raw_year.isdigit() and 2000 <= int(raw_year) <= 2100:
-            year = int(raw_year)
-        else:
-            problems.append(_("Tahun %(v)s tidak valid.") % {"v": raw_year})
-    desil: int | None = None
-    raw_desil = params.get("desil", "").strip()
-    if raw_desil:
-        if raw_desil.isdigit() and 1 <= int(raw_desil) <= 10:
-            desil = int(raw_desil)
-        else:
-            problems.append(_("Desil harus 1 sampai 10."))
-    return (
-        selectors.GapListFilters(
-            year=year,
-            region=params.get("region", "").strip(),
-            desil=desil,
-            uncovered=TRI_STATE.get(params.get("uncovered", "").strip().lower()),
-            need=params.get("need", "").strip(),
-            reason=params.get("reason", "").strip(),
-            overlap=TRI_STATE.get(params.get("overlap", "").strip().lower()),
-        ),
-        problems,
-    )
 
 
 def _region_code(user: Any, filters: selectors.GapListFilters) -> str:
@@ -76,7 +44,7 @@ class GapHouseholdListView(ScopedViewMixin, TemplateView):
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         user = self.request.user
-        filters, problems = parse_filters(self.request.GET)
+        filters, problems = selectors.gap_list_filters_parse(self.request.GET)
         page_param, after_param = self.request.GET.get("page", "1"), self.request.GET.get("after", "")
         page = int(page_param) if page_param.isdigit() and int(page_param) > 0 else 1
         after = int(after_param) if after_param.isdigit() else None
@@ -125,7 +93,7 @@ class GapExportView(ScopedViewMixin, View):
     required_capability = Cap.GAP_MANAGE
 
     def get(self, request: HttpRequest) -> HttpResponseBase:
-        filters, problems = parse_filters(request.GET)
+        filters, problems = selectors.gap_list_filters_parse(request.GET)
         if problems:
             messages.error(request, " ".join(problems))
             return redirect(f"{reverse('reports:gap_households')}?{request.GET.urlencode()}")

@@ -87,7 +87,7 @@ def test_bad_filters_are_reported_not_crashing(world: GapWorld) -> None:
     response = client.get(reverse(LIST), {"year": "abc", "desil": "12", "region": "123"})
     assert response.status_code == 200
     problems = " ".join(response.context["problems"])
-    assert "Tahun abc tidak valid" in problems and "Desil harus 1 sampai 10" in problems
+    assert "Tahun abc tidak valid" in problems and "Desil harus angka 1 sampai 10" in problems
     assert "Kode wilayah tidak dikenal" in problems
 
 
