@@ -19,9 +19,10 @@ import factory
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
+from django.utils import timezone
 from factory.django import DjangoModelFactory
 
-from csr.models import Allocation
+from csr.models import Allocation, CsrCycle, Proposal
 from households import choices
 from households.models import (
     Graduation,
@@ -292,6 +293,39 @@ class AllocationFactory(DjangoModelFactory):
     organization = factory.SubFactory(OrganizationFactory, company=True)
     household = factory.SubFactory(HouseholdFactory)
     note = ""
+
+
+class CsrCycleFactory(DjangoModelFactory):
+    """An open CSR cycle of Kendal for this year; the deadline two weeks ahead."""
+
+    class Meta:
+        model = CsrCycle
+
+    region = factory.LazyFunction(lambda: region(KENDAL))
+    year = factory.LazyFunction(lambda: dt.date.today().year)
+    name = factory.Sequence(lambda n: f"Musrenbang CSR Uji {n}")
+    proposal_deadline = factory.LazyFunction(lambda: timezone.now() + dt.timedelta(days=14))
+    verification_starts = factory.LazyFunction(lambda: dt.date.today() + dt.timedelta(days=15))
+    verification_ends = factory.LazyFunction(lambda: dt.date.today() + dt.timedelta(days=30))
+    realisation_deadline = factory.LazyFunction(lambda: dt.date.today() + dt.timedelta(days=120))
+
+
+class ProposalFactory(DjangoModelFactory):
+    """A draft proposal of a plantation company (no targets: add them with the services)."""
+
+    class Meta:
+        model = Proposal
+
+    organization = factory.SubFactory(OrganizationFactory, company=True)
+    cycle = factory.SubFactory(CsrCycleFactory)
+    title = factory.Sequence(lambda n: f"Program CSR Uji {n}")
+    assistance_kind = factory.LazyFunction(lambda: reference(AssistanceKind, "pangan"))
+    cluster = factory.LazyFunction(lambda: reference(ProgramCluster, "klaster-1"))
+    strategy = factory.LazyFunction(lambda: reference(ProgramStrategy, "kurangi-beban"))
+    budget = 50_000_000
+    starts_on = factory.LazyFunction(lambda: dt.date.today())
+    ends_on = factory.LazyFunction(lambda: dt.date.today() + dt.timedelta(days=90))
+    contact_name = "Budi Santoso"
 
 
 # ------------------------------------------------------------------------------------------- programs

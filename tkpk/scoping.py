@@ -54,6 +54,12 @@ class Cap:
     GAP_VIEW = "gaps.view"
     # Start a recomputation, generate periodic reports, download by-name gap lists (BNBA) of a desa.
     GAP_MANAGE = "gaps.manage"
+    # CSR: set up cycles, allocate targets, review proposals, acknowledge refusals, compliance.
+    CSR_MANAGE = "csr.manage"
+    # CSR portal of a company or other partner: its allocation, proposals, deliveries, refusal letter.
+    CSR_PARTICIPATE = "csr.participate"
+    # CSR figures (Musrenbang CSR summary, compliance counts) without by-name rows.
+    CSR_SUMMARY = "csr.summary"
 
 
 ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
@@ -73,6 +79,8 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
             Cap.ACTIVITY_REPORT_REVIEW,
             Cap.GAP_VIEW,
             Cap.GAP_MANAGE,
+            Cap.CSR_MANAGE,
+            Cap.CSR_SUMMARY,
         }
     ),
     Role.OPD_OFFICER: frozenset(
@@ -96,10 +104,11 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
             Cap.PROGRAM_MANAGE,
             Cap.INTERVENTION_LOG,
             Cap.ACTIVITY_REPORT_SUBMIT,
+            Cap.CSR_PARTICIPATE,
         }
     ),
     # Leadership reads aggregates only: no by-name registry; programs and their realisation read-only.
-    Role.LEADERSHIP: frozenset({Cap.DASHBOARD_VIEW, Cap.PROGRAM_VIEW, Cap.GAP_VIEW}),
+    Role.LEADERSHIP: frozenset({Cap.DASHBOARD_VIEW, Cap.PROGRAM_VIEW, Cap.GAP_VIEW, Cap.CSR_SUMMARY}),
 }
 
 

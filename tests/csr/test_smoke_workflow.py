@@ -1,0 +1,68 @@
+"""One proposal through the whole workflow with real services (a quick end-to-end of csr.services)."""
+
+import datetime as dt
+
+import pytest
+from pypdf import PdfReader
+
+from csr import services
+from csr.models import Allocation, AllocationStatus, ProposalStatus, VerificationResult
+from programs.models import AssistanceKind
+from tests import factories as f
+from tkpk.scoping import Role
+
+pytestmark = pytest.mark.django_db
+
+
+def test_proposal_from_allocation_to_report() -> None:
+    secretariat = f.user_with_role(Role.SECRETARIAT)
+    company_user = f.user_with_role(Role.PARTNER)
+    company = company_user.test_organization
+    cycle = f.CsrCycleFactory()
+    kind = f.reference(AssistanceKind, "pangan")
+    households = f.HouseholdFactory.create_batch(3)
+    result = services.allocations_create(
+        actor=secretariat,
+        cycle=cycle,
+        organization=company,
+        assistance_kind=kind,
+        household_ids=[h.pk for h in households],
+    )
+    assert result.created == 3
+    proposal = f.ProposalFactory(organization=company, cycle=cycle)
+    services.proposal_update(actor=company_user, proposal=proposal, household_ids=[h.pk for h in households])
+    services.proposal_transition(actor=company_user, proposal=proposal, action="submit")
+    targets = list(proposal.targets.order_by("id"))
+    services.target_verify(actor=secretariat, target=targets[0], result=VerificationResult.ELIGIBLE)
+    services.target_verify(actor=secretariat, target=targets[1], result=VerificationResult.ELIGIBLE)
+    services.target_verify(actor=secretariat, target=targets[2], result=VerificationResult.MOVED, note="ke Semarang")
+    assert Allocation.objects.get(pk=targets[2].allocation_id).status == AllocationStatus.RELEASED
+    services.proposal_transition(actor=secretariat, proposal=proposal, action="verify")
+    proposal = services.proposal_transition(
+        actor=secretariat,
+        proposal=proposal,
+        action="agree",
+        number="PKS/001/2026",
+        signed_on=dt.date.today(),
+        government_signatory="Kepala Bappeda",
+        company_signatory="Direktur PT",
+    )
+    assert proposal.status == ProposalStatus.AGREED
+    assert proposal.program is not None
+    reader = PdfReader(proposal.agreement.pdf.path)
+    text = " ".join(" ".join(page.extract_text() for page in reader.pages).split())
+    assert households[0].head_name in text
+    assert households[2].head_name not in text
+    services.delivery_record(
+        actor=company_user, proposal=proposal, household=households[0], delivered_on=dt.date.today()
+    )
+    services.proposal_transition(actor=company_user, proposal=proposal, action="implement")
+    proposal = services.proposal_transition(actor=company_user, proposal=proposal, action="report", note="Selesai.")
+    assert proposal.status == ProposalStatus.REPORTED
+    assert [t.to_status for t in proposal.transitions.all()] == [
+        "submitted",
+        "verified",
+        "agreed",
+        "implemented",
+        "reported",
+    ]
