@@ -16,6 +16,8 @@ urlpatterns = [
     path("laporan-kegiatan/", include("programs.urls_reports")),
     path("kesenjangan/", include("reports.urls")),
     path("laporan-berkala/", include(("reports.urls_periodic", "reports_periodic"))),
+    path("csr/", include("csr.urls")),
+    path("mitra-csr/", include(("csr.urls_portal", "csr_portal"))),
     path("admin/", admin.site.urls),
     path("api/v1/", include("tkpk.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

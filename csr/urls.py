@@ -1,0 +1,10 @@
+"""Secretariat pages of the CSR portal (cycles, allocation, review, compliance, Musrenbang CSR summary)."""
+
+from django.urls import include, path
+
+app_name = "csr"
+
+urlpatterns = [
+    path("", include("csr.urls_secretariat")),
+    path("ringkasan/", include("csr.urls_summary")),
+]

@@ -1,0 +1,5 @@
+"""urls_portal"""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []

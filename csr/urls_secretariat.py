@@ -1,0 +1,5 @@
+"""urls_secretariat"""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []

@@ -1,0 +1,5 @@
+"""urls_summary"""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []
