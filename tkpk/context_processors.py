@@ -21,6 +21,7 @@ def scope(request: HttpRequest) -> dict[str, Any]:
         "can_log_intervention": user_scope.can(Cap.INTERVENTION_LOG),
         "can_manage_programs": user_scope.can(Cap.PROGRAM_MANAGE),
         "can_gaps": user_scope.can(Cap.GAP_VIEW),
+        "can_csr_manage": user_scope.can(Cap.CSR_MANAGE),
         # Activity reports: agencies/partners submit; the secretariat reviews; leadership reads the board.
         "can_activity_submit": user_scope.can(Cap.ACTIVITY_REPORT_SUBMIT),
         "can_activity_board": user_scope.can(Cap.ACTIVITY_REPORT_REVIEW)
