@@ -97,9 +97,16 @@ def needs_by_household(*, year: int, household_ids: list[int]) -> dict[int, list
     return result
 
 
-def bnba_rows(*, user: Any, cycle: CsrCycle, organization_id: int | None = None) -> list[dict[str, Any]]:
-    """The allocation as display rows: name, masked NIK, address, desa, desil, need, unmet needs."""
-    rows = list(allocations(user=user, cycle=cycle, organization_id=organization_id))
+def bnba_rows(
+    *, user: Any, cycle: CsrCycle, organization_id: int | None = None, offset: int = 0, limit: int | None = None
+) -> list[dict[str, Any]]:
+    """The allocation as display rows: name, masked NIK, address, desa, desil, need, unmet needs
+    (``offset``/``limit``: one page or chunk of the list, in its order)."""
+    rows = list(
+        allocations(user=user, cycle=cycle, organization_id=organization_id)[
+            offset : None if limit is None else offset + limit
+        ]
+    )
     needs = needs_by_household(year=cycle.year, household_ids=[a.household_id for a in rows])
     return [
         {

@@ -21,6 +21,8 @@ def scope(request: HttpRequest) -> dict[str, Any]:
         "can_log_intervention": user_scope.can(Cap.INTERVENTION_LOG),
         "can_manage_programs": user_scope.can(Cap.PROGRAM_MANAGE),
         "can_gaps": user_scope.can(Cap.GAP_VIEW),
+        # The partner (company) CSR portal; superusers reach it by URL only (the navbar stays compact).
+        "can_csr_portal": user_scope.can(Cap.CSR_PARTICIPATE) and not user_scope.is_superuser,
         "can_csr_manage": user_scope.can(Cap.CSR_MANAGE),
         # Activity reports: agencies/partners submit; the secretariat reviews; leadership reads the board.
         "can_activity_submit": user_scope.can(Cap.ACTIVITY_REPORT_SUBMIT),
