@@ -451,6 +451,7 @@ class ImportKind(models.TextChoices):
     REGISTRY = "registry", _("Registri keluarga")
     INTERVENTIONS = "interventions", _("Penyaluran program")
     VERVAL = "verval", _("Hasil verifikasi lapangan (verval)")
+    CSR_ALLOCATION = "csr_allocation", _("Alokasi sasaran CSR")
 
 
 class ImportJobQuerySet(ScopedQuerySet["ImportJob"]):
@@ -534,7 +535,8 @@ class ImportJob(models.Model):
             models.CheckConstraint(
                 condition=Q(kind="registry", source__isnull=False)
                 | Q(kind="interventions", program__isnull=False)
-                | Q(kind="verval", source__isnull=True, program__isnull=True),
+                | Q(kind="verval", source__isnull=True, program__isnull=True)
+                | Q(kind="csr_allocation", source__isnull=True, program__isnull=True),
                 name="import_job_kind_target",
             )
         ]

@@ -207,7 +207,11 @@ def _issue_dict(issue: CellIssue) -> dict[str, str]:
 
 # Job kinds other than the registry: the module that stages, checks and applies their rows with this engine's
 # reader, mapping, cells, staging, session and row errors (``preview(job=, sample_size=)``, ``run(job=, progress=)``).
-KIND_PIPELINES: dict[str, str] = {ImportKind.INTERVENTIONS: "programs.importing", ImportKind.VERVAL: "reports.verval"}
+KIND_PIPELINES: dict[str, str] = {
+    ImportKind.INTERVENTIONS: "programs.importing",
+    ImportKind.VERVAL: "reports.verval",
+    ImportKind.CSR_ALLOCATION: "csr.allocation_import",
+}
 
 
 def _pipeline(job: ImportJob) -> Any:

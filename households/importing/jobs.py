@@ -60,6 +60,7 @@ from households.importing.types import (
     FAMILY,
     INTERVENTION,
     PERSON,
+    CSR_ALLOCATION,
     VERVAL,
     Counts,
     ImportFileError,
@@ -411,7 +412,7 @@ def import_job_preview(*, job: ImportJob, sample_size: int = PREVIEW_SAMPLE_SIZE
 def preview_parts(preview: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
     """The per-file parts of a stored preview, keyed by file kind, in upload order."""
     files = preview.get("files", preview)
-    order = {kind: i for i, kind in enumerate((FAMILY, PERSON, DTKS, DTSEN, INTERVENTION, VERVAL))}
+    order = {kind: i for i, kind in enumerate((FAMILY, PERSON, DTKS, DTSEN, INTERVENTION, VERVAL, CSR_ALLOCATION))}
     parts = {kind: part for kind, part in files.items() if kind in order and isinstance(part, dict)}
     return dict(sorted(parts.items(), key=lambda item: order[item[0]]))
 
@@ -836,6 +837,14 @@ def summary_dict(summary: ImportSummary) -> dict[str, Any]:
             "blocked": summary.blocked,
             "engine": summary.engine,
         }
+    if summary.kind == ImportKind.CSR_ALLOCATION:
+        return {
+            "allocation": {**summary.allocation, "rejected": summary.allocation_rejected},
+            "rows_read": summary.rows_read,
+            "dry_run": summary.dry_run,
+            "blocked": summary.blocked,
+            "engine": summary.engine,
+        }
     if summary.kind == ImportKind.INTERVENTIONS:
         return {
             "interventions": {
@@ -916,7 +925,7 @@ def import_job_execute(*, job_id: int, progress: ProgressCallback | None = None)
             error_count=summary.rejected,
             warning_count=summary.warnings,
         )
-        if not job.dry_run:
+        if not job.dry_run and job.kind != ImportKind.CSR_ALLOCATION:  # allocations change no gap figure
             _request_gap_recompute(job)
     job.refresh_from_db()
     return job

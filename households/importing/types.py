@@ -15,7 +15,8 @@ DTKS = "dtks"  # DTKS export: one row per person, families by No KK / IDDTKS
 DTSEN = "dtsen"  # DTSEN export: one row per person (or family) with desil 1-10
 INTERVENTION = "delivery"  # a program's deliveries: one row per household (ID Keluarga P3KE or NIK)
 VERVAL = "verval"  # a filled gap-list (verval) sheet: one row per household (its id in this system)
-FileKind = Literal["family", "person", "dtks", "dtsen", "delivery", "verval"]
+CSR_ALLOCATION = "allocation"  # CSR target allocations (csr.allocation_import): household, partner, need
+FileKind = Literal["family", "person", "dtks", "dtsen", "delivery", "verval", "allocation"]
 
 
 @dataclass(frozen=True)
@@ -120,6 +121,9 @@ class ImportSummary:
     # Verval uploads (reports.verval): rows per outcome (found, moved, deceased, graduated, not_found, unchanged).
     verval: dict[str, int] = field(default_factory=dict)
     verval_rejected: int = 0
+    # CSR allocation uploads (csr.allocation_import): created, already (held by the partner), override, rows.
+    allocation: dict[str, int] = field(default_factory=dict)
+    allocation_rejected: int = 0
 
     @property
     def rejected(self) -> int:
@@ -129,6 +133,7 @@ class ImportSummary:
             + self.interventions.rejected
             + self.interventions.duplicates
             + self.verval_rejected
+            + self.allocation_rejected
         )
 
     @property
@@ -138,6 +143,8 @@ class ImportSummary:
     def to_json_dict(self) -> dict[str, Any]:
         if self.kind == "verval":
             return {**self.verval, "rejected": self.verval_rejected}
+        if self.kind == "csr_allocation":
+            return {**self.allocation, "rejected": self.allocation_rejected}
         if self.kind == "interventions":
             c = self.interventions
             return {"created": c.created, "duplicates": c.duplicates, "rejected": c.rejected}
