@@ -242,7 +242,33 @@ CELERY_BEAT_SCHEDULE = {
         "task": "households.tasks.import_files_purge",
         "schedule": env.float("IMPORT_FILE_PURGE_CHECK_SECONDS", default=3600.0),
     },
+    "csr-reminders-daily": {
+        "task": "csr.tasks.send_reminders",
+        "schedule": crontab(
+            hour=env.int("CSR_REMINDER_HOUR", default=7), minute=env.int("CSR_REMINDER_MINUTE", default=0)
+        ),
+    },
 }
+
+# CSR reminders (csr/reminders.py): emails to required-sector companies with neither a submitted proposal nor
+# a refusal this many days before their deadline (H-7, H-3, H-1), and once to partners whose agreed program's
+# realisation is overdue. Links in emails start with SITE_URL (derived from ALLOWED_HOSTS when unset).
+CSR_REMINDER_DAYS = tuple(env.list("CSR_REMINDER_DAYS", cast=int, default=[7, 3, 1]))
+SITE_URL = env.str("SITE_URL", default="")
+# Email through Django's backend: SMTP in production, printed to the console in the embedded default.
+EMAIL_BACKEND = env.str(
+    "EMAIL_BACKEND",
+    default="django.core.mail.backends.smtp.EmailBackend"
+    if PRODUCTION
+    else "django.core.mail.backends.console.EmailBackend",
+)
+EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
+EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="TKPK <noreply@tkpk.invalid>")
 
 # Coverage-gap engine (reports/engine.py). A household covered by at least this many programs of one
 # assistance kind in a year is flagged as a possible duplication (overlap).
