@@ -7,4 +7,5 @@ app_name = "csr"
 urlpatterns = [
     path("", include("csr.urls_secretariat")),
     path("ringkasan/", include("csr.urls_summary")),
+    path("", include("csr.urls_compliance")),
 ]
