@@ -6,6 +6,7 @@ app_name = "csr"
 
 urlpatterns = [
     path("", include("csr.urls_secretariat")),
+    path("", include("csr.urls_import")),
     path("ringkasan/", include("csr.urls_summary")),
     path("", include("csr.urls_compliance")),
 ]
