@@ -549,24 +549,30 @@ def _before_agree(proposal: Proposal, actor: Any, note: str, now: dt.datetime, d
         "government_signatory": _("penandatangan pemerintah daerah"),
         "company_signatory": _("penandatangan mitra"),
     }
-    missing = [str(label) for name, label in required.items() if not details.get(name)]
+    # Blank-only text counts as missing (a PKS with number "  " must not be created).
+    given = {name: value.strip() if isinstance(value, str) else value for name, value in details.items()}
+    missing = [str(label) for name, label in required.items() if not given.get(name)]
     if missing:
         raise DomainError(
             _("Lengkapi data PKS: %(fields)s.") % {"fields": ", ".join(missing)}, code="agreement_incomplete"
         )
-    if Agreement.objects.filter(number=str(details["number"]).strip()).exists():
-        raise DomainError(
-            _("Nomor PKS %(number)s sudah dipakai.") % {"number": details["number"]}, code="duplicate_number"
-        )
-    agreement = Agreement.objects.create(
-        proposal=proposal,
-        number=str(details["number"]).strip(),
-        signed_on=details["signed_on"],
-        place=str(details.get("place") or "").strip(),
-        government_signatory=str(details["government_signatory"]).strip(),
-        company_signatory=str(details["company_signatory"]).strip(),
-        created_by=actor,
-    )
+    number = str(given["number"])
+    duplicate = DomainError(_("Nomor PKS %(number)s sudah dipakai.") % {"number": number}, code="duplicate_number")
+    if Agreement.objects.filter(number__iexact=number).exists():
+        raise duplicate
+    try:
+        with transaction.atomic():
+            agreement = Agreement.objects.create(
+                proposal=proposal,
+                number=number,
+                signed_on=given["signed_on"],
+                place=str(given.get("place") or ""),
+                government_signatory=str(given["government_signatory"]),
+                company_signatory=str(given["company_signatory"]),
+                created_by=actor,
+            )
+    except IntegrityError as exc:  # the same number taken concurrently
+        raise duplicate from exc
     proposal.program = _program_for(proposal, actor)
     agreement_pdf_refresh(agreement=agreement)
 
