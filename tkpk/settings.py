@@ -205,6 +205,10 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "BuildingQualityEnum": "households.choices.BuildingQuality",
         "InterventionStatusEnum": "programs.models.InterventionStatus",
+        "SectorEnum": "tkpk.models.CompanySector",
+        "CsrCycleStatusEnum": "csr.models.CycleStatus",
+        "AllocationStatusEnum": "csr.models.AllocationStatus",
+        "ProposalStatusEnum": "csr.models.ProposalStatus",
     },
 }
 

@@ -328,6 +328,7 @@ EXEMPT_ROUTES = {
     "admin/": "every registered ModelAdmin is walked by test_admin.py",
     "api/docs/": "Swagger UI page (static HTML around /api/schema/)",
     "^media/": "DEBUG-only file serving",
+    "api/v1/csr/": "CSR API: every action × role × company (own/other) in tests/csr/test_api.py",
 }
 
 # ------------------------------------------------------------------------- programs, interventions, reports
