@@ -240,7 +240,7 @@ def test_a_file_without_the_columns_is_refused(world: World) -> None:
     assert job.status == ImportStatus.FAILED and not Allocation.objects.filter(import_job=job).exists()
 
 
-def test_pages_upload_template_and_scope(world: World, django_capture_on_commit_callbacks: Any) -> None:
+def test_pages_upload_template_and_scope(world: World) -> None:
     client = Client()
     client.force_login(world.secretariat)
     url = reverse("csr:allocation-upload", args=[world.cycle.pk])
@@ -253,11 +253,12 @@ def test_pages_upload_template_and_scope(world: World, django_capture_on_commit_
     assert header == HEADERS
 
     content = sheet([[world.h1.pk, "", "", "pt-sawit-uji", "", "pangan", "", ""]])
-    with django_capture_on_commit_callbacks(execute=True):  # the preview task (in-process without a broker)
-        response = client.post(url, {"file": SimpleUploadedFile("alokasi.xlsx", content)})
+    response = client.post(url, {"file": SimpleUploadedFile("alokasi.xlsx", content)})
     job = ImportJob.objects.get(kind=ImportKind.CSR_ALLOCATION)
     assert response.status_code == 302 and response["Location"].endswith(f"/alokasi/unggah/{job.pk}/")
     assert job.options == {"cycle_id": world.cycle.pk}
+    assert "Menyiapkan pratinjau" in client.get(response["Location"]).content.decode()
+    jobs.import_job_preview_execute(job_id=job.pk)  # what the preview task runs
     detail = client.get(response["Location"]).content.decode()
     assert "allocation-confirm" in detail and "allocation-preview" in detail
     confirm = client.post(reverse("csr:allocation-confirm", args=[world.cycle.pk, job.pk]))  # queued for a worker
