@@ -162,6 +162,12 @@ class AllocationResult:
         return self.already_allocated_here + self.taken_by_other + self.outside_area + self.not_found
 
 
+def region_code_q(code: str, prefix: str = "") -> Q:
+    """Households (their stored code columns) inside the region ``code`` of any level."""
+    column = {2: "province_code", 4: "kabupaten_code", 6: "kecamatan_code", 10: "desa_id"}[len(code)]
+    return Q(**{f"{prefix}{column}": code})
+
+
 def operating_area_q(organization: Organization, prefix: str = "") -> Q:
     """Households inside the partner's operating area (kecamatan/desa); its TKPK region when none is set."""
     codes = list(organization.area.values_list("code", flat=True)) or [organization.region_id]
@@ -204,6 +210,7 @@ def allocations_create(
     allowed = set(
         Household.objects.for_user(actor)
         .filter(pk__in=existing_ids)
+        .filter(region_code_q(cycle.region_id))
         .filter(operating_area_q(organization))
         .values_list("pk", flat=True)
     )
@@ -320,12 +327,16 @@ def _set_targets(
             and not Household.objects.for_user(actor).filter(pk=item.household_id).exists()
         ):
             raise DomainError(_("Keluarga sasaran tambahan tidak ditemukan."), code="household_not_found")
-    allocation_by_household = dict(
+    # Link each target to the allocation of the proposal's need when the household has several (else any).
+    allocation_by_household: dict[int, int] = {}
+    for household_id, pk, kind_id in (
         Allocation.objects.active()
         .filter(organization=proposal.organization, cycle=proposal.cycle, household_id__in=chosen)
-        .order_by("household_id", "-assistance_kind_id")
-        .values_list("household_id", "pk")
-    )
+        .order_by("household_id", "pk")
+        .values_list("household_id", "pk", "assistance_kind_id")
+    ):
+        if kind_id == proposal.assistance_kind_id or household_id not in allocation_by_household:
+            allocation_by_household[household_id] = pk
     proposal.targets.all().delete()
     rows = [
         ProposalTarget(proposal=proposal, household_id=pk, allocation_id=allocation_by_household.get(pk))
@@ -676,7 +687,18 @@ def target_verify(
     target.verified_at = timezone.now()
     if result == VerificationResult.ELIGIBLE and target.is_additional and target.allocation_id is None:
         assert target.household_id is not None
-        allocation = Allocation.objects.create(
+        # A household the partner already holds for this need keeps that allocation (no second one).
+        held = (
+            Allocation.objects.active()
+            .filter(
+                organization=proposal.organization,
+                household_id=target.household_id,
+                cycle=proposal.cycle,
+                assistance_kind=proposal.assistance_kind,
+            )
+            .first()
+        )
+        target.allocation = held or Allocation.objects.create(
             organization=proposal.organization,
             household_id=target.household_id,
             cycle=proposal.cycle,
@@ -686,12 +708,36 @@ def target_verify(
             note=target.additional_reason[:300],
             created_by=actor,
         )
-        target.allocation = allocation
+    elif result == VerificationResult.ELIGIBLE and target.allocation_id is not None:
+        target.allocation = _reactivate(Allocation.objects.select_for_update().get(pk=target.allocation_id))
     elif result != VerificationResult.ELIGIBLE and target.allocation_id is not None:
         reason = _("Verifikasi lapangan: %(result)s") % {"result": VerificationResult(result).label}
         _release(Allocation.objects.get(pk=target.allocation_id), f"{reason}. {note}".strip())
     target.save()
     return target
+
+
+def _reactivate(allocation: Allocation) -> Allocation:
+    """A target found eligible on a corrected verification takes its released allocation back: the same
+    allocation again, another active one of the partner for the need, or (when another partner holds the
+    household meanwhile) its own again with the reason recorded."""
+    if allocation.status == AllocationStatus.ACTIVE:
+        return allocation
+    same_need = Allocation.objects.active().filter(
+        household_id=allocation.household_id,
+        cycle_id=allocation.cycle_id,
+        assistance_kind_id=allocation.assistance_kind_id,
+    )
+    own = same_need.filter(organization_id=allocation.organization_id).first()
+    if own is not None:
+        return own
+    if not allocation.override_reason and same_need.filter(override_reason="").exists():
+        allocation.override_reason = str(_("Verifikasi ulang: layak"))
+    allocation.status = AllocationStatus.ACTIVE
+    allocation.released_reason = ""
+    allocation.released_at = None
+    allocation.save(update_fields=["status", "override_reason", "released_reason", "released_at"])
+    return allocation
 
 
 def _additional_override(proposal: Proposal, household_id: int) -> str:
