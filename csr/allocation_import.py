@@ -457,7 +457,7 @@ def _resolve_households(rows: list[_Row], header: _Header, actor: Any) -> None:
     by_kk: dict[str, list[int]] = defaultdict(list)
     for batch in _batches(sorted({row.household_key for row in kk_rows})):
         for no_kk, pk in visible.filter(no_kk__in=batch).order_by("pk").values_list("no_kk", "pk"):
-            by_kk[no_kk].append(pk)
+            by_kk[str(no_kk)].append(pk)
     for row in kk_rows:
         found = by_kk.get(row.household_key, [])
         column = header.column("no_kk")
@@ -563,14 +563,16 @@ def _check_duplicates_and_holders(rows: list[_Row], header: _Header, cycle: CsrC
     candidates = [row for row in rows if not row.rejected and row.household_id and row.organization and row.kind]
     holders: dict[tuple[int, int], dict[int, str]] = defaultdict(dict)  # (household, kind) -> {org id: org name}
     for kind_id in sorted({row.kind.pk for row in candidates if row.kind}):
-        ids = sorted({row.household_id for row in candidates if row.kind and row.kind.pk == kind_id})
+        ids = sorted(
+            {row.household_id for row in candidates if row.household_id and row.kind and row.kind.pk == kind_id}
+        )
         for batch in _batches(ids):
-            held = (
+            allocated = (
                 Allocation.objects.active()
                 .filter(cycle=cycle, assistance_kind_id=kind_id, household_id__in=batch)
                 .values_list("household_id", "organization_id", "organization__name")
             )
-            for household_id, org_id, org_name in held:
+            for household_id, org_id, org_name in allocated:
                 holders[(household_id, kind_id)][org_id] = org_name
     first_row: dict[tuple[int, int, int], int] = {}
     in_file: dict[tuple[int, int], dict[int, int]] = defaultdict(dict)  # (household, kind) -> {org id: row}
@@ -625,7 +627,8 @@ def _check_duplicates_and_holders(rows: list[_Row], header: _Header, cycle: CsrC
 
 
 def _cycle(job: ImportJob) -> CsrCycle:
-    cycle = CsrCycle.objects.filter(pk=(job.options or {}).get("cycle_id")).select_related("region").first()
+    cycle_id = (job.options or {}).get("cycle_id")
+    cycle = CsrCycle.objects.filter(pk=int(cycle_id or 0)).select_related("region").first()
     if cycle is None:
         raise ImportFileError(_("Siklus CSR unggahan ini tidak ditemukan."), code="cycle_missing")
     return cycle
