@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
-from csr import services
+from csr import selectors, services
 from csr.models import (
     Allocation,
     AllocationSource,
@@ -550,3 +550,100 @@ def test_random_sequences_never_give_two_plain_holders(world: World, steps: list
         per_partner = Counter((h, k, o) for h, k, o, _r in rows)
         assert max(per_partner.values(), default=0) <= 1
         transaction.set_rollback(True)
+
+
+# ------------------------------------------------------------------------------------------- overlap check
+
+
+def other_proposal(world: World, household: Household, status: str, kind: Any = None) -> Proposal:
+    """Another company's proposal naming ``household`` (rows written directly: a second partner reaches a
+    household through an override or an additional target)."""
+    proposal = f.ProposalFactory(
+        organization=world.other_company,
+        cycle=world.cycle,
+        assistance_kind=kind or world.kind,
+        status=status,
+        title=f"Program lain {status}",
+    )
+    ProposalTarget.objects.create(proposal=proposal, household=household)
+    return proposal
+
+
+def test_overlaps_list_this_years_apbd_delivery_and_another_companys_live_proposal(world: World) -> None:
+    h = [*world.households, f.HouseholdFactory(desa=f.desa(BLUMAH), desil=1)]
+    proposal = draft_with_targets(world, households=h)
+    year = world.cycle.year
+    rtlh = f.reference(type(world.kind), "rtlh")
+
+    apbd = f.ProgramFactory(name="Bantuan Pangan Daerah", assistance_kind=world.kind, funding_source="apbd")
+    f.InterventionFactory(program=apbd, household=h[0], delivered_on=dt.date(year, 1, 15))
+    # Not overlaps: another kind, last year, a cancelled delivery.
+    f.InterventionFactory(
+        program=f.ProgramFactory(assistance_kind=rtlh), household=h[1], delivered_on=dt.date(year, 1, 15)
+    )
+    last_year = f.ProgramFactory(assistance_kind=world.kind, year=year - 1)
+    f.InterventionFactory(program=last_year, household=h[1], delivered_on=dt.date(year - 1, 6, 1))
+    f.InterventionFactory(
+        program=apbd,
+        household=h[2],
+        delivered_on=dt.date(year, 1, 15),
+        status="cancelled",
+        cancel_reason="Salah sasaran",
+    )
+
+    live = other_proposal(world, h[3], ProposalStatus.SUBMITTED)
+    # Not overlaps: withdrawn, a mere draft, another kind.
+    other_proposal(world, h[2], ProposalStatus.WITHDRAWN)
+    other_proposal(world, h[1], ProposalStatus.DRAFT)
+    other_proposal(world, h[1], ProposalStatus.SUBMITTED, kind=rtlh)
+
+    found = selectors.proposal_overlaps(proposal=proposal)
+    assert found == {
+        h[0].pk: [
+            selectors.OverlapItem(
+                household_id=h[0].pk,
+                source="program",
+                label="Bantuan Pangan Daerah",
+                organization=apbd.organization.name,
+                funding="APBD",
+                status="Tersalurkan",
+            )
+        ],
+        h[3].pk: [
+            selectors.OverlapItem(
+                household_id=h[3].pk,
+                source="proposal",
+                label=live.title,
+                organization=world.other_company.name,
+                funding="CSR",
+                status="Diajukan",
+            )
+        ],
+    }
+
+
+def test_overlaps_leave_out_the_proposals_own_program_and_its_earlier_cycles(world: World) -> None:
+    proposal = proposal_in_agreed(world)
+    assert proposal.program is not None
+    f.InterventionFactory(program=proposal.program, household=world.households[0])
+    older_cycle = f.CsrCycleFactory(year=world.cycle.year - 1)
+    old = f.ProposalFactory(
+        organization=world.other_company, cycle=older_cycle, assistance_kind=world.kind, status="agreed"
+    )
+    ProposalTarget.objects.create(proposal=old, household=world.households[0])
+    assert selectors.proposal_overlaps(proposal=proposal) == {}
+
+
+def proposal_in_agreed(world: World) -> Proposal:
+    proposal = submitted(world, households=world.households[:1])
+    services.target_verify(actor=world.secretariat, target=proposal.targets.get(), result=VerificationResult.ELIGIBLE)
+    services.proposal_transition(actor=world.secretariat, proposal=proposal, action="verify")
+    return services.proposal_transition(
+        actor=world.secretariat,
+        proposal=proposal,
+        action="agree",
+        number="PKS/OVL/1",
+        signed_on=dt.date.today(),
+        government_signatory="Kepala Bappeda",
+        company_signatory="Direktur",
+    )
