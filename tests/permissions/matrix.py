@@ -879,6 +879,15 @@ ADMIN_KIND: dict[str, str] = {
     "reports.gaprun": AUDIT,
     "reports.periodicreport": AUDIT,  # requested and downloaded on the periodic report page
     "households.graduation": AUDIT,  # recorded and revoked on the household page / by verval upload
+    # CSR portal (issue 7): cycles, reopenings and contacts are edited here; proposals (targets and timeline as
+    # read-only inlines), agreements, refusal letters and reminders are written by csr.services only.
+    "csr.csrcycle": SCOPED,
+    "csr.cyclereopen": SCOPED,
+    "csr.companycontact": SCOPED,
+    "csr.proposal": AUDIT,
+    "csr.agreement": AUDIT,
+    "csr.refusal": AUDIT,
+    "csr.reminder": AUDIT,
     "auth.group": SUPERUSER_ONLY,
     "axes.accessattempt": SUPERUSER_ONLY,
     "axes.accesslog": SUPERUSER_ONLY,

@@ -18,7 +18,19 @@ from django.contrib.auth import get_user_model
 from django.core.files.base import ContentFile
 from django.db.models import Model
 
-from csr.models import Allocation
+from csr.models import (
+    Agreement,
+    Allocation,
+    CompanyContact,
+    CycleReopen,
+    ProposalStatus,
+    ProposalTarget,
+    ProposalTransition,
+    Refusal,
+    Reminder,
+    ReminderKind,
+    VerificationResult,
+)
 from households import choices
 from households.models import Graduation, Household, HouseholdSourceLink, Person, PersonSourceLink, Snapshot
 from programs.models import ActivityReport, ActivityReportStatus, Intervention, PeriodKind, Program
@@ -34,6 +46,7 @@ from reports.models import (
 from reports.services import gap_recompute_now
 from tests.factories import (
     AllocationFactory,
+    CsrCycleFactory,
     HouseholdFactory,
     HouseholdSourceLinkFactory,
     InterventionFactory,
@@ -41,6 +54,7 @@ from tests.factories import (
     PersonFactory,
     PersonSourceLinkFactory,
     ProgramFactory,
+    ProposalFactory,
     SnapshotFactory,
     UserFactory,
     desa,
@@ -267,6 +281,7 @@ def build_world() -> World:
     )  # fmt: skip
 
     gaps = _gaps(users, households)
+    csr = _csr(users, organizations, households)
 
     def link(model: type[Model], **kw: Any) -> Model:
         return model._default_manager.get(**kw)
@@ -306,6 +321,7 @@ def build_world() -> World:
         "reports.regionboundaryset": gaps["boundaries"],
         "households.graduation": gaps["graduations"],
         "reports.periodicreport": gaps["periodic_reports"],
+        **csr,
     }
     # Make sure no stray rows from elsewhere change what "only in-scope rows" means.
     assert Household.objects.count() == len(HOUSEHOLD_TARGETS)
@@ -443,3 +459,79 @@ def _gaps(users: dict[str, Any], households: dict[str, Household]) -> dict[str, 
         "graduations": graduations,
         "periodic_reports": periodic_reports,
     }
+
+
+def _csr(
+    users: dict[str, Any], organizations: dict[str, Organization], households: dict[str, Household]
+) -> dict[str, dict[str, Model]]:
+    """CSR rows on each side of the border (admin): a cycle of each kabupaten with a reopening, a partner contact, an
+    agreed proposal (one eligible target, a timeline step, its agreement), a refusal letter and a reminder. Written
+    directly (the services would also create a program per agreement)."""
+    sides = {
+        "kendal": (KENDAL, "partner", "secretariat", IN_REGION, KENDAL_MARK),
+        "kukar": (KUKAR, "kukar_partner", "secretariat_kukar", OUT_OF_REGION, KUKAR_MARK),
+    }
+    rows: dict[str, dict[str, Model]] = {}
+
+    def put(label: str, side: str, obj: Model) -> None:
+        rows.setdefault(label, {})[side] = obj
+
+    today = dt.date.today()
+    for side, (code, org_key, owner_key, target, mark) in sides.items():
+        organization, owner = organizations[org_key], users[owner_key]
+        cycle = CsrCycleFactory(region=region(code), name=f"Musrenbang CSR {mark}", created_by=owner)
+        put("csr.csrcycle", side, cycle)
+        put(
+            "csr.cyclereopen",
+            side,
+            CycleReopen.objects.create(
+                cycle=cycle,
+                organization=organization,
+                until=cycle.proposal_deadline + dt.timedelta(days=7),
+                note=f"Dibuka kembali {mark}",
+                created_by=owner,
+            ),
+        )
+        put(
+            "csr.companycontact",
+            side,
+            CompanyContact.objects.create(organization=organization, name=f"Kontak {mark}", is_primary=True),
+        )
+        proposal = ProposalFactory(
+            organization=organization, cycle=cycle, title=f"Program CSR {mark}", status=ProposalStatus.AGREED
+        )
+        ProposalTarget.objects.create(
+            proposal=proposal, household=households[target], verification=VerificationResult.ELIGIBLE
+        )
+        ProposalTransition.objects.create(
+            proposal=proposal, action="submit", from_status="draft", to_status="submitted", note=f"Catatan {mark}"
+        )
+        put("csr.proposal", side, proposal)
+        agreement = Agreement(
+            proposal=proposal,
+            number=f"PKS/{mark}/{today.year}",
+            signed_on=today,
+            government_signatory=f"Kepala Bappeda {mark}",
+            company_signatory=f"Direktur {mark}",
+            created_by=owner,
+        )
+        agreement.pdf.save(f"pks-{side}.pdf", ContentFile(f"%PDF-1.4 {mark}".encode()), save=True)
+        put("csr.agreement", side, agreement)
+        refusal = Refusal(
+            organization=organization,
+            cycle=cycle,
+            reason=f"Tidak ada anggaran CSR tahun ini {mark}",
+            signatory_name=f"Direktur {mark}",
+            signatory_position="Direktur",
+            letter_number=f"SURAT/{mark}/{today.year}",
+        )
+        refusal.letter_pdf.save(f"surat-{side}.pdf", ContentFile(f"%PDF-1.4 {mark}".encode()), save=True)
+        put("csr.refusal", side, refusal)
+        put(
+            "csr.reminder",
+            side,
+            Reminder.objects.create(
+                cycle=cycle, organization=organization, kind=ReminderKind.DEADLINE, step="H-7", recipients=[]
+            ),
+        )
+    return rows
