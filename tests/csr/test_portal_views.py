@@ -265,7 +265,7 @@ def test_new_proposal_form_lists_only_its_allocation(portal: Portal) -> None:
     assert page.count('type="checkbox" name="household_ids"') == 3
     assert "Paijo Beta" not in page
     _assert_no_full_nik(page, portal)
-    assert "pangan (2)" in page and "rtlh (1)" in page
+    assert f"{portal.kind.name} (2)" in page and f"{portal.other_kind.name} (1)" in page
 
 
 def test_create_proposal_with_targets_and_additional_family(portal: Portal) -> None:
