@@ -41,10 +41,16 @@ class ReminderOutcome:
     sent: int = 0
     already_sent: int = 0
     no_recipients: int = 0
+    failed: int = 0
     reminder_ids: list[int] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, int]:
-        return {"sent": self.sent, "already_sent": self.already_sent, "no_recipients": self.no_recipients}
+        return {
+            "sent": self.sent,
+            "already_sent": self.already_sent,
+            "no_recipients": self.no_recipients,
+            "failed": self.failed,
+        }
 
 
 # ------------------------------------------------------------------------------------------------ helpers
@@ -113,19 +119,25 @@ def _send(
         outcome.no_recipients += 1
         logger.warning("CSR reminder %s/%s for organization %s: no email address", kind, step, organization_id)
         return
-    with transaction.atomic():
-        reminder, created = Reminder.objects.get_or_create(
-            cycle=cycle,
-            organization_id=organization_id,
-            proposal_id=proposal_id,
-            kind=kind,
-            step=step,
-            defaults={"recipients": recipients, "sent_at": now},
-        )
-        if not created:
-            outcome.already_sent += 1
-            return
-        EmailMessage(subject=subject, body=body, to=recipients).send(fail_silently=False)
+    try:
+        with transaction.atomic():
+            reminder, created = Reminder.objects.get_or_create(
+                cycle=cycle,
+                organization_id=organization_id,
+                proposal_id=proposal_id,
+                kind=kind,
+                step=step,
+                defaults={"recipients": recipients, "sent_at": now},
+            )
+            if not created:
+                outcome.already_sent += 1
+                return
+            # Sent inside the transaction that records it: a failed send leaves no record (retried next run).
+            EmailMessage(subject=subject, body=body, to=recipients).send(fail_silently=False)
+    except Exception:
+        outcome.failed += 1
+        logger.exception("CSR reminder %s/%s for organization %s could not be sent", kind, step, organization_id)
+        return
     outcome.sent += 1
     outcome.reminder_ids.append(reminder.pk)
 
