@@ -33,6 +33,7 @@ from csr.models import (
     Refusal,
     VerificationResult,
 )
+from households.choices import HouseholdStatus
 from households.models import Household
 from programs.models import AssistanceKind, EntryChannel, FundingSource, Intervention, Program
 from tkpk.exceptions import DomainError
@@ -155,11 +156,12 @@ class AllocationResult:
     taken_by_other: int = 0  # another partner has it for this need and cycle (no override given)
     outside_area: int = 0  # outside the partner's operating area or the actor's scope
     not_found: int = 0
+    inactive: int = 0  # no longer an active household (graduated, moved, deceased, merged)
     allocation_ids: list[int] = field(default_factory=list)
 
     @property
     def skipped(self) -> int:
-        return self.already_allocated_here + self.taken_by_other + self.outside_area + self.not_found
+        return self.already_allocated_here + self.taken_by_other + self.outside_area + self.not_found + self.inactive
 
 
 def region_code_q(code: str, prefix: str = "") -> Q:
@@ -215,6 +217,12 @@ def allocations_create(
         .values_list("pk", flat=True)
     )
     result.outside_area = len(existing_ids) - len(allowed)
+    # Graduated, moved, deceased or merged families are no targets (the gap list holds active ones only).
+    inactive = set(
+        Household.objects.filter(pk__in=allowed).exclude(status=HouseholdStatus.ACTIVE).values_list("pk", flat=True)
+    )
+    result.inactive = len(inactive)
+    allowed -= inactive
     active = Allocation.objects.active().filter(cycle=cycle, assistance_kind=assistance_kind, household_id__in=allowed)
     mine = set(active.filter(organization=organization).values_list("household_id", flat=True))
     others = set(active.exclude(organization=organization).values_list("household_id", flat=True))
@@ -293,6 +301,31 @@ class AdditionalTarget:
 
 
 EDITABLE = (ProposalStatus.DRAFT, ProposalStatus.RETURNED)
+# What the partner fills in; status, organization, cycle, program and report move only through the services.
+PROPOSAL_FIELDS = frozenset(
+    {
+        "title",
+        "description",
+        "assistance_kind",
+        "cluster",
+        "strategy",
+        "budget",
+        "starts_on",
+        "ends_on",
+        "contact_name",
+        "contact_phone",
+        "contact_email",
+    }
+)
+
+
+def _check_proposal_fields(attrs: dict[str, Any]) -> None:
+    fixed = sorted(set(attrs) - PROPOSAL_FIELDS)
+    if fixed:
+        raise DomainError(
+            _("Kolom %(fields)s tidak dapat diisi pada usulan.") % {"fields": ", ".join(fixed)},
+            code="fixed_fields",
+        )
 
 
 def _allocated_household_ids(proposal: Proposal) -> set[int]:
@@ -372,6 +405,7 @@ def proposal_create(
     budget, starts_on, ends_on, contact_name/phone/email)."""
     _check_partner(actor, organization)
     _check_partner_organization(organization, cycle)
+    _check_proposal_fields(attrs)
     if not CsrCycle.objects.for_user(actor).filter(pk=cycle.pk).exists():
         raise DomainError(_("Siklus CSR tidak ditemukan."), code="cycle_not_found")
     proposal = Proposal(organization=organization, cycle=cycle, created_by=actor, **attrs)
@@ -399,6 +433,7 @@ def proposal_update(
             _("Usulan berstatus %(status)s tidak dapat diubah.") % {"status": proposal.get_status_display()},
             code="not_editable",
         )
+    _check_proposal_fields(attrs)
     for name, value in attrs.items():
         setattr(proposal, name, value)
     proposal.full_clean()
