@@ -205,6 +205,18 @@ def test_a_province_secretariat_allocates_only_inside_the_cycles_region(world: W
     assert not Allocation.objects.filter(household=batang).exists()
 
 
+@pytest.mark.parametrize("status", ["graduated", "moved", "deceased", "merged"])
+def test_households_no_longer_active_are_not_allocated(world: World, status: str) -> None:
+    extra: dict[str, Any] = {
+        "graduated": {"status_changed_on": dt.date.today()},
+        "merged": {"merged_into": world.households[1]},
+    }.get(status, {})
+    gone = f.HouseholdFactory(desa=f.desa(BLUMAH), desil=1, status=status, **extra)
+    result = allocate_to(world, world.company, [world.households[0], gone])
+    assert (result.created, result.inactive, result.skipped) == (1, 1, 1)
+    assert not Allocation.objects.filter(household=gone).exists()
+
+
 # ----------------------------------------------------------------------------------------- unique indexes
 
 
@@ -418,6 +430,28 @@ def test_an_additional_target_the_partner_already_holds_reuses_its_allocation(wo
     )
     assert extra.allocation_id == mine.pk
     assert Allocation.objects.filter(household=world.households[1]).count() == 1
+
+
+def test_returned_and_resubmitted_an_additional_target_verified_again_keeps_one_allocation(world: World) -> None:
+    """Eligible additional target → allocation; the proposal is returned, edited and submitted again (its
+    targets are written anew, unverified); verifying the same family eligible again must not allocate twice."""
+    proposal = additional_proposal(world)
+    extra = proposal.targets.get(is_additional=True)
+    registry = f.HouseholdFactory(desa=f.desa(BLUMAH), desil=1)
+    services.target_verify(
+        actor=world.secretariat, target=extra, result=VerificationResult.ELIGIBLE, household=registry
+    )
+    services.proposal_transition(actor=world.secretariat, proposal=proposal, action="return", note="Tambah jadwal")
+    services.proposal_update(
+        actor=world.company_user, proposal=proposal, household_ids=[world.households[0].pk], title="Jadwal baru"
+    )
+    services.proposal_transition(actor=world.company_user, proposal=proposal, action="submit")
+    again = proposal.targets.get(household=registry)
+    assert (again.is_additional, again.verification, again.allocation_id) == (True, "pending", None)
+    services.target_verify(actor=world.secretariat, target=again, result=VerificationResult.ELIGIBLE)
+    again.refresh_from_db()
+    assert Allocation.objects.filter(household=registry).count() == 1
+    assert again.allocation_id == Allocation.objects.get(household=registry).pk
 
 
 def test_linking_is_for_additional_targets_in_the_secretariats_region(world: World) -> None:

@@ -538,6 +538,37 @@ def test_proposal_update_outside_draft_or_returned_is_refused(world: World, stat
     assert Proposal.objects.get(pk=proposal.pk).title == proposal.title
 
 
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("status", ProposalStatus.AGREED), ("final_report", "Selesai"), ("submitted_at", None), ("program", None)],
+)
+def test_the_workflow_fields_cannot_be_written_through_the_form(world: World, field: str, value: Any) -> None:
+    proposal = proposal_in(world, ProposalStatus.DRAFT)
+    with pytest.raises(DomainError) as caught:
+        services.proposal_update(actor=world.company_user, proposal=proposal, **{field: value})
+    assert (caught.value.code, caught.value.message) == (
+        "fixed_fields",
+        f"Kolom {field} tidak dapat diisi pada usulan.",
+    )
+    assert Proposal.objects.get(pk=proposal.pk).status == ProposalStatus.DRAFT
+    with pytest.raises(DomainError) as created:
+        services.proposal_create(
+            actor=world.company_user,
+            organization=world.company,
+            cycle=world.cycle,
+            title="Langsung disepakati",
+            assistance_kind=world.kind,
+            cluster=proposal.cluster,
+            strategy=proposal.strategy,
+            starts_on=dt.date(2026, 1, 1),
+            ends_on=dt.date(2026, 6, 30),
+            contact_name="Budi",
+            **{field: value},
+        )
+    assert created.value.code == "fixed_fields"
+    assert not Proposal.objects.filter(title="Langsung disepakati").exists()
+
+
 def test_proposal_update_by_another_company_is_refused(world: World) -> None:
     proposal = proposal_in(world, ProposalStatus.DRAFT)
     with pytest.raises(DomainError) as caught:
