@@ -499,6 +499,10 @@ def test_the_whole_workflow_through_the_api(world: World, as_user: Any) -> None:
 
     verified = sec.post(f"{url}verify/", {}, format="json")
     assert verified.status_code == 200 and verified.json()["status"] == "verified"
+    early = {"household": first["household"], "delivered_on": TODAY.isoformat()}
+    body = refused(a.post(f"{url}deliveries/", early, format="json"), 400, "invalid_state")
+    assert body["message"] == "Penyaluran hanya dapat dilaporkan untuk usulan yang sudah disepakati."
+    assert sec.get(f"{url}deliveries/").json()["results"] == []
 
     incomplete = refused(sec.post(f"{url}agree/", {"number": "PKS/1"}, format="json"), 400, "agreement_incomplete")
     assert "Lengkapi data PKS" in incomplete["message"]
@@ -695,6 +699,20 @@ def test_agreement_download_before_agreement_is_404(world: World, as_user: Any) 
     response = as_user(world.company_a).get(f"{PROPOSALS}{proposal.pk}/agreement/")
     assert response.status_code == 404
     assert response.json()["detail"] == "Usulan ini belum memiliki PKS."
+
+
+def test_proposal_list_query_count_does_not_grow(
+    world: World, as_user: Any, django_assert_max_num_queries: Any
+) -> None:
+    make_proposal(world, ProposalStatus.AGREED)
+    for _ in range(5):
+        f.ProposalFactory(organization=world.company_a.test_organization, cycle=world.cycle)
+    for user in (world.company_a, world.secretariat):
+        client = as_user(user)
+        client.get(PROPOSALS)  # session and scope warm-up
+        with django_assert_max_num_queries(6):
+            rows = client.get(PROPOSALS).json()["results"]
+        assert len(rows) == 6 and sum(1 for r in rows if r["agreement"]) == 1
 
 
 def test_proposal_list_filters(world: World, as_user: Any) -> None:
