@@ -293,9 +293,10 @@ def deliveries(*, proposal_id: int, share: float) -> int:
                 delivered_on, period_year, once_per_period, value, quantity, status, cancel_reason, note, channel,
                 evidence, province_code, kabupaten_code, kecamatan_code, desa_id, created_at, updated_at,
                 household_id, organization_id, program_id)
-            SELECT make_date(p.year, 9, 1 + (t.id %% 28)), p.year, true, p.budget / GREATEST(p.target_households, 1),
-                   1, 'delivered', '', '', 'csr', '', h.province_code, h.kabupaten_code, h.kecamatan_code, h.desa_id,
-                   now(), now(), h.id, p.organization_id, p.id
+            SELECT make_date(p.year::int, 9, (1 + t.id %% 28)::int), p.year, true,
+                   p.budget / GREATEST(p.target_households, 1), 1, 'delivered', '', '', 'csr', '',
+                   h.province_code, h.kabupaten_code, h.kecamatan_code, h.desa_id, now(), now(),
+                   h.id, p.organization_id, p.id
             FROM csr_proposaltarget t
             JOIN csr_proposal pr ON pr.id = t.proposal_id
             JOIN programs_program p ON p.id = pr.program_id
