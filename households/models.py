@@ -75,7 +75,9 @@ class HouseholdQuerySet(ScopedQuerySet["Household"]):
         if grant.role == Role.PARTNER:
             from csr.models import Allocation
 
-            allocated = Allocation.objects.filter(organization_id=grant.organization_id).values("household_id")
+            # Only live allocations: a household released back to the pool (e.g. found ineligible in the field)
+            # leaves the partner's view of the registry.
+            allocated = Allocation.objects.filter(organization_id=grant.organization_id).active().values("household_id")
             return region_q(grant) & Q(pk__in=allocated)
         return None
 

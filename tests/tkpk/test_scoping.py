@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.contrib.auth.models import AnonymousUser
 
-from csr.models import Allocation
+from csr.models import Allocation, AllocationStatus
 from households.models import Household, HouseholdSourceLink, Person, Snapshot
 from tests.factories import (
     AllocationFactory,
@@ -102,6 +102,21 @@ def test_partner_sees_only_households_allocated_to_its_organization(households: 
 def test_partner_without_allocations_sees_nothing(households: dict[str, Household]) -> None:
     partner = user_with_role(Role.PARTNER, "3324")
     AllocationFactory(household=households["kendal"])  # another company's target
+    assert not Household.objects.for_user(partner).exists()
+
+
+def test_partner_no_longer_sees_a_household_released_back_to_the_pool(households: dict[str, Household]) -> None:
+    partner = user_with_role(Role.PARTNER, "3324")
+    kept = AllocationFactory(organization=partner.test_organization, household=households["kendal"])
+    AllocationFactory(
+        organization=partner.test_organization, household=households["kendal_kota"], status=AllocationStatus.RELEASED
+    )
+
+    assert pks(Household.objects.for_user(partner)) == {households["kendal"].pk}
+    # Its own allocation records (released ones too) stay visible as its history.
+    assert len(pks(Allocation.objects.for_user(partner))) == 2
+    kept.status = AllocationStatus.RELEASED
+    kept.save()
     assert not Household.objects.for_user(partner).exists()
 
 
