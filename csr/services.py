@@ -545,7 +545,12 @@ def proposal_transition(
 
 
 def _before_submit(proposal: Proposal, actor: Any, note: str, now: dt.datetime, details: dict[str, Any]) -> None:
-    if not submission_open(cycle=proposal.cycle, organization_id=proposal.organization_id, now=now):
+    # The deadline is for the first submission: a proposal returned for revision (it was submitted in time;
+    # review happens after the deadline) goes back to the secretariat without a reopening.
+    resubmission = proposal.status == ProposalStatus.RETURNED and proposal.submitted_at is not None
+    if not resubmission and not submission_open(
+        cycle=proposal.cycle, organization_id=proposal.organization_id, now=now
+    ):
         deadline = timezone.localtime(
             submission_deadline(cycle=proposal.cycle, organization_id=proposal.organization_id)
         )
