@@ -189,6 +189,23 @@ def test_submit_at_the_deadline_itself_is_still_on_time(world: World) -> None:
     assert refused.value.code == "deadline_passed"
 
 
+def test_a_proposal_returned_for_revision_goes_back_after_the_deadline(world: World) -> None:
+    """Review happens after the deadline: the revision of a proposal submitted in time needs no reopening,
+    while a first submission (a draft) is still refused."""
+    proposal = draft_with_targets(world, households=world.households[:1])
+    services.proposal_transition(actor=world.company_user, proposal=proposal, action="submit")
+    past_deadline(world)
+    services.proposal_transition(actor=world.secretariat, proposal=proposal, action="return", note="Perbaiki jadwal")
+    services.proposal_update(actor=world.company_user, proposal=proposal, ends_on=dt.date.today() + dt.timedelta(60))
+    again = services.proposal_transition(actor=world.company_user, proposal=proposal, action="submit")
+    assert again.status == ProposalStatus.SUBMITTED
+    assert [t.action for t in again.transitions.all()] == ["submit", "return", "submit"]
+    draft = draft_with_targets(world, households=world.households[1:2])
+    with pytest.raises(DomainError) as late:
+        services.proposal_transition(actor=world.company_user, proposal=draft, action="submit")
+    assert late.value.code == "deadline_passed"
+
+
 def test_reopening_lets_only_that_company_submit(world: World) -> None:
     mine = draft_with_targets(world, households=world.households[:1])
     services.allocations_create(
