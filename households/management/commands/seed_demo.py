@@ -5,7 +5,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
-from households.demo import DEFAULT_CHUNK_SIZE, DemoSeedResult, demo_seed
+from csr.demo import DemoCsrResult, demo_csr_seed
+from households.demo import DEFAULT_CHUNK_SIZE, DemoLogin, DemoSeedResult, demo_seed
 from programs.demo import DemoProgramsResult, demo_programs_seed
 from programs.models import InterventionStatus
 from reports.demo import demo_gap_seed
@@ -13,6 +14,7 @@ from reports.models import GapTrigger
 from reports.services import gap_recompute_now
 from tkpk.exceptions import DomainError
 from tkpk.identifiers import dotted_region_code
+from tkpk.scoping import Role
 
 _ORG_KIND_LABELS = {
     "secretariat": "sekretariat",
@@ -65,12 +67,17 @@ class Command(BaseCommand):
                     region_code=options["region"], seed=options["seed"], reset=options["reset"]
                 )
             gaps = demo_gap_seed(region_code=options["region"])
+            csr = demo_csr_seed(region_code=options["region"])
+            result.logins += [
+                DemoLogin(username, str(Role.PARTNER), str(Role.PARTNER.label), organization, password)
+                for username, organization, password in csr.logins
+            ]
             this_year = timezone.localdate().year
             years = [this_year - 1, this_year]  # the demo programs deliver last year and this year
             runs = [gap_recompute_now(year=y, region_code=options["region"], trigger=GapTrigger.COMMAND) for y in years]
         except DomainError as exc:
             raise CommandError(exc.message) from exc
-        self._summary(result, programs)
+        self._summary(result, programs, csr)
         self.stdout.write(
             f"Kesenjangan: target kemiskinan demo {gaps.targets} tahun, batas wilayah SKEMATIS {gaps.boundary_sets} "
             f"set ({_n(gaps.features)} fitur); dihitung untuk tahun "
@@ -81,7 +88,9 @@ class Command(BaseCommand):
     def _progress(self, done: int, total: int) -> None:
         self.stdout.write(f"  ... {_n(done)}/{_n(total)} keluarga")
 
-    def _summary(self, result: DemoSeedResult, programs: DemoProgramsResult | None) -> None:
+    def _summary(
+        self, result: DemoSeedResult, programs: DemoProgramsResult | None, csr: DemoCsrResult | None = None
+    ) -> None:
         out = self.stdout
         out.write(f"Wilayah: {dotted_region_code(result.region_code)} {result.region_name} "
                   f"({_n(result.desa_count)} desa/kelurahan)")  # fmt: skip
@@ -118,6 +127,13 @@ class Command(BaseCommand):
             out.write(
                 f"Program demo: {_n(programs.programs_total)} program, {_n(programs.interventions_total)} penyaluran "
                 f"({statuses}){kept}; {programs.seconds:.1f} detik."
+            )
+        if csr is not None:
+            out.write(
+                f"CSR demo: siklus {csr.cycle_name}, {csr.partners} mitra; alokasi {_n(csr.allocations_total)} "
+                f"keluarga "
+                f"(baru {_n(csr.allocations_created)}), usulan baru {csr.proposals_created}, penyaluran baru "
+                f"{csr.deliveries_created}, surat tidak berpartisipasi baru {csr.refusals_created}."
             )
         out.write("")
         out.write(self.style.WARNING("AKUN DEMO (hanya untuk demonstrasi; jangan dipakai di lingkungan produksi):"))
