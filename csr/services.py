@@ -716,6 +716,12 @@ def target_verify(
             raise DomainError(_("Keluarga tidak ditemukan di wilayah Anda."), code="household_not_found")
         if proposal.targets.filter(household=household).exclude(pk=target.pk).exists():
             raise DomainError(_("Keluarga ini sudah menjadi sasaran usulan ini."), code="duplicate_target")
+        if target.household_id not in (None, household.pk) and target.allocation_id is not None:
+            # Linked to another family now: the allocation made for the earlier link goes back to the pool.
+            earlier = Allocation.objects.get(pk=target.allocation_id)
+            if earlier.source == AllocationSource.PROPOSAL:
+                _release(earlier, _("Sasaran tambahan ditautkan ke keluarga lain."))
+            target.allocation = None
         target.household = household
     if result == VerificationResult.ELIGIBLE and target.household_id is None:
         raise DomainError(
