@@ -454,6 +454,25 @@ def test_returned_and_resubmitted_an_additional_target_verified_again_keeps_one_
     assert again.allocation_id == Allocation.objects.get(household=registry).pk
 
 
+def test_relinking_an_additional_target_gives_the_earlier_household_back(world: World) -> None:
+    proposal = additional_proposal(world)
+    extra = proposal.targets.get(is_additional=True)
+    wrong, right = f.HouseholdFactory.create_batch(2, desa=f.desa(BLUMAH), desil=1)
+    services.target_verify(actor=world.secretariat, target=extra, result=VerificationResult.ELIGIBLE, household=wrong)
+    first = Allocation.objects.get(household=wrong)
+    services.target_verify(actor=world.secretariat, target=extra, result=VerificationResult.ELIGIBLE, household=right)
+    extra.refresh_from_db()
+    first.refresh_from_db()
+    assert (first.status, first.released_reason) == (
+        AllocationStatus.RELEASED,
+        "Sasaran tambahan ditautkan ke keluarga lain.",
+    )
+    assert extra.household_id == right.pk
+    assert extra.allocation is not None
+    assert (extra.allocation.household_id, extra.allocation.status) == (right.pk, AllocationStatus.ACTIVE)
+    assert holders(world, wrong) == []
+
+
 def test_linking_is_for_additional_targets_in_the_secretariats_region(world: World) -> None:
     proposal = additional_proposal(world)
     allocated = proposal.targets.get(is_additional=False)
