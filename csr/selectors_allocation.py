@@ -182,7 +182,7 @@ def allocation_map(
         result.rows.append(
             AreaRow(code=child_code, name=name, target=row["target"], allocated=row["allocated"], url=url)
         )
-    result.rows.sort(key=lambda r: (-r.unallocated, r.name))
+    result.rows.sort(key=lambda r: (-r.unallocated, -r.target, r.name))
     result.breadcrumbs = list(Region.objects.filter(code__in=[code[:n] for n in (4, 6) if n <= len(code)]))
     result.boundary = RegionBoundarySet.objects.for_user(user).filter(region_id=code, level=child_level).first()
     if result.boundary is not None:

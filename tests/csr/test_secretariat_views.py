@@ -28,6 +28,7 @@ from csr.models import (
 from households.choices import Relationship
 from households.models import Household, Person
 from programs.models import AssistanceKind
+from reports.models import RegionBoundarySet
 from reports.services import gap_recompute_now
 from tests import factories as f
 from tkpk.models import AccessAction, Organization, PersonalDataAccess, Region, RegionLevel
@@ -344,6 +345,29 @@ def test_allocation_map_counts_per_kecamatan_and_desa(world: World) -> None:
     assert (rows["332402"].target, rows["332402"].allocated) == (2, 0)
     assert (data.target, data.allocated, data.unallocated) == (6, 3, 3)
     assert data.geojson is None  # no boundary set: table only
+    square = [[[110.0, -6.9], [110.1, -6.9], [110.1, -7.0], [110.0, -7.0], [110.0, -6.9]]]
+    RegionBoundarySet.objects.create(
+        region_id="3324",
+        level=3,
+        name="Batas",
+        geojson={
+            "type": "FeatureCollection",
+            "features": [
+                {
+                    "type": "Feature",
+                    "properties": {"kode": code},
+                    "geometry": {"type": "Polygon", "coordinates": square},
+                }
+                for code in ("33.24.01", "332402")
+            ],
+        },
+        feature_count=2,
+    )
+    mapped = client.get(reverse("csr:allocation-map", args=[w.cycle.pk]))
+    features = {x["properties"]["code"]: x["properties"] for x in mapped.context["map"].geojson["features"]}
+    assert (features[PLANTUNGAN]["desil1"], features[PLANTUNGAN]["desil1_uncovered"]) == (4, 1)
+    assert features["332402"]["desil1_uncovered"] == 2
+    assert 'id="gap-map"' in mapped.content.decode() and "reports/dashboard.js" in mapped.content.decode()
     desa = client.get(reverse("csr:allocation-map", args=[w.cycle.pk]), {"region": PLANTUNGAN}).context["map"]
     by_desa = {r.code: r for r in desa.rows}
     assert (by_desa[BLUMAH].target, by_desa[BLUMAH].allocated) == (2, 2)
