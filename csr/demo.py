@@ -258,7 +258,6 @@ def demo_csr_seed(*, region_code: str) -> DemoCsrResult:
             note="Data demo: desil 1 belum terjangkau program tahun ini",
         )
         result.allocations_created = created.created
-    result.allocations_total = allocated.count()
 
     if not Proposal.objects.filter(organization=partner, cycle=cycle).exists():
         pool = list(allocated.order_by("household_id").values_list("household_id", flat=True))
@@ -296,4 +295,5 @@ def demo_csr_seed(*, region_code: str) -> DemoCsrResult:
             signatory_position="Direktur Operasional",
         )
         result.refusals_created += 1
+    result.allocations_total = allocated.count()  # active: a target found moved went back to the pool
     return result
