@@ -73,6 +73,7 @@ class ComplianceRow:
     furthest_status: str | None = None
     proposals: int = 0
     drafts: int = 0
+    withdrawn: int = 0
     refusal: Refusal | None = None
     reminders: list[Reminder] = field(default_factory=list)
 
@@ -226,6 +227,7 @@ def _compliance(
                 furthest_status=furthest,
                 proposals=sum(counted.values()),
                 drafts=statuses[pk].get(ProposalStatus.DRAFT, 0),
+                withdrawn=statuses[pk].get(ProposalStatus.WITHDRAWN, 0),
                 refusal=refusal,
                 reminders=reminder_by_org.get(pk, []),
             )

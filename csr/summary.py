@@ -78,14 +78,16 @@ class CsrSummary:
         }
 
     def pdf_charts(self) -> list[SafeString]:
+        # Values in millions of rupiah: full amounts do not fit beside the bars.
+        data = self.chart_data()
         charts = [
             bar_chart_svg(
-                [(label, int(value)) for label, value in self.chart_data()["sector_value"]],
-                title=_("Nilai usulan per sektor (Rp)"),
+                [(label, round(value / 1_000_000)) for label, value in data["sector_value"]],
+                title=_("Nilai usulan per sektor (juta Rp)"),
             ),
             bar_chart_svg(
-                [(label, int(value)) for label, value in self.chart_data()["kind_value"]],
-                title=_("Nilai usulan per jenis bantuan (Rp)"),
+                [(label, round(value / 1_000_000)) for label, value in data["kind_value"]],
+                title=_("Nilai usulan per jenis bantuan (juta Rp)"),
             ),
             bar_chart_svg(
                 [(str(r[1]), int(r[3])) for r in self.table("kecamatan").rows[:CHART_MAX_BARS]],

@@ -122,7 +122,7 @@ def test_a_company_with_only_a_withdrawn_proposal_is_flagged(secretariat: Any, w
     )
     report = compliance.cycle_compliance(user=secretariat, cycle=world["cycle"], now=world["now"])
     row = rows_by_org(report)[org_id(world["proposing"])]
-    assert (row.state, row.flagged) == (compliance.STATE_NONE, True)
+    assert (row.state, row.flagged, row.withdrawn, row.proposals) == (compliance.STATE_NONE, True, 1, 0)
 
 
 def test_reopened_company_is_not_flagged_until_its_new_deadline(secretariat: Any, world: dict[str, Any]) -> None:

@@ -38,6 +38,10 @@ def secretariat() -> Any:
 
 @pytest.fixture
 def world(secretariat: Any) -> dict[str, Any]:
+    return build_world(secretariat)
+
+
+def build_world(secretariat: Any) -> dict[str, Any]:
     """Kendal's cycle: an agreed plantation program (4 targets in Plantungan, 1 moved away, 2 delivered), a
     submitted mining proposal (2 targets in another kecamatan), a submitted BAZNAS proposal (1 target), a
     draft and a withdrawn proposal (not counted), and another region's cycle (not seen)."""
