@@ -17,17 +17,13 @@ from csr.models import CsrCycle
 from tkpk.scoping import Cap, ScopedViewMixin
 
 
-def cycle_from_request(request: HttpRequest, cycle_id: int | None) -> tuple[CsrCycle, list[CsrCycle]]:
+def cycle_from_request(request: HttpRequest, cycle_id: int | None) -> tuple[CsrCycle | None, list[CsrCycle]]:
     """The cycle of the URL (or ``?cycle=``) among those the user may see (404 otherwise); the newest open
-    cycle when none is named."""
+    cycle when none is named (None when the region has no cycle yet)."""
     cycles = list(selectors.cycles_for(user=request.user))
-    if not cycles:
-        raise Http404
     wanted = cycle_id if cycle_id is not None else request.GET.get("cycle") or request.GET.get("siklus")
     if wanted in (None, ""):
-        current = selectors.current_cycle(user=request.user)
-        assert current is not None
-        return current, cycles
+        return selectors.current_cycle(user=request.user), cycles
     try:
         pk = int(str(wanted))
     except ValueError:
@@ -46,6 +42,8 @@ class ComplianceView(ScopedViewMixin, View):
         if not (can_manage or self.scope.can(Cap.CSR_SUMMARY)):
             raise PermissionDenied
         cycle, cycles = cycle_from_request(request, cycle_id)
+        if cycle is None:
+            return render(request, "csr/compliance/page.html", {"cycle": None})
         flagged_only = request.GET.get("flagged") == "1"
         include_others = request.GET.get("semua") == "1"
         report = compliance.cycle_compliance(user=request.user, cycle=cycle, include_others=include_others)

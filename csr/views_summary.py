@@ -19,6 +19,8 @@ class SummaryView(ScopedViewMixin, View):
 
     def get(self, request: HttpRequest) -> HttpResponse:
         cycle, cycles = cycle_from_request(request, None)
+        if cycle is None:
+            return render(request, "csr/summary/page.html", {"cycle": None})
         data = summary.csr_summary(user=request.user, cycle=cycle)
         context = {
             "cycle": cycle,
@@ -43,6 +45,8 @@ class SummaryDownloadView(ScopedViewMixin, View):
         if kind not in ("xlsx", "pdf"):
             raise Http404
         cycle, _cycles = cycle_from_request(request, None)
+        if cycle is None:
+            raise Http404
         data = summary.csr_summary(user=request.user, cycle=cycle)
         if kind == "xlsx":
             content, content_type = summary.render_xlsx(data), XLSX_CONTENT_TYPE

@@ -287,3 +287,11 @@ def test_cycle_of_another_region_is_not_found(client: Client, world: dict[str, A
 def test_anonymous_goes_to_login(client: Client, world: dict[str, Any]) -> None:
     response = client.get(reverse("csr:compliance", args=[world["cycle"].pk]))
     assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
+
+
+def test_a_region_without_cycles_sees_an_empty_page(client: Client) -> None:
+    client.force_login(f.user_with_role(Role.SECRETARIAT, f.KUTAI_KARTANEGARA))
+    for name in ("csr:compliance", "csr:summary"):
+        response = client.get(reverse(name))
+        assert response.status_code == 200 and 'data-testid="no-cycle"' in response.content.decode(), name
+    assert client.get(reverse("csr:summary-download", args=["xlsx"])).status_code == 404
