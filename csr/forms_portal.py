@@ -146,16 +146,30 @@ class AdditionalTargetForm(BootstrapMixin, forms.Form):
     """A family beyond the allocation, described by name and address (the secretariat links it to the
     registry during the joint field verification)."""
 
-    name = forms.CharField(label=gettext_lazy("Nama kepala keluarga"), max_length=150)
-    address = forms.CharField(label=gettext_lazy("Alamat"), max_length=300)
-    desa = forms.ChoiceField(label=gettext_lazy("Kecamatan / desa"))
-    reason = forms.CharField(label=gettext_lazy("Alasan diusulkan"), max_length=500)
+    name = forms.CharField(label=gettext_lazy("Nama kepala keluarga"), max_length=150, required=False)
+    address = forms.CharField(label=gettext_lazy("Alamat"), max_length=300, required=False)
+    desa = forms.ChoiceField(label=gettext_lazy("Kecamatan / desa"), required=False)
+    reason = forms.CharField(label=gettext_lazy("Alasan diusulkan"), max_length=500, required=False)
+
+    PARTS = ("name", "address", "desa", "reason")
 
     def __init__(self, *args: Any, desa_choices: Sequence[Any] = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         fields: dict[str, Any] = self.fields
         fields["desa"].choices = [("", "—"), *desa_choices]
         self.style_fields()
+
+    def clean(self) -> dict[str, Any]:
+        """A row left blank is ignored; a row begun must be complete (every part is needed to find the family)."""
+        cleaned: dict[str, Any] = super().clean() or {}
+        if any(cleaned.get(name) for name in self.PARTS):
+            for name in self.PARTS:
+                if not cleaned.get(name) and name not in self.errors:
+                    self.add_error(name, _("Wajib diisi untuk sasaran tambahan."))
+        return cleaned
+
+    def is_filled(self) -> bool:
+        return bool(self.cleaned_data) and all(self.cleaned_data.get(name) for name in self.PARTS)
 
     def target(self) -> services.AdditionalTarget:
         desa = Region.objects.get(pk=self.cleaned_data["desa"])

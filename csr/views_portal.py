@@ -232,6 +232,8 @@ class PortalHomeView(PortalMixin, TemplateView):
             proposals=proposals,
             refusal=selectors.refusals_for(user=user, cycle=cycle).filter(organization=organization).first(),
             can_propose=info.is_open,
+            # A letter is refused while a proposal is in the workflow (the service says so); no button then.
+            can_refuse=not any(p.status not in (ProposalStatus.DRAFT, ProposalStatus.WITHDRAWN) for p in proposals),
         )
         return context
 
@@ -458,9 +460,7 @@ class ProposalFormView(PortalMixin, TemplateView):
                 bulk.filter(household__desa_id__in=form.cleaned_data["all_desa"]).values_list("household_id", flat=True)
             )
         additional = [
-            item.target()
-            for item in formset.forms
-            if item.has_changed() and not item.cleaned_data.get("DELETE") and item.cleaned_data
+            item.target() for item in formset.forms if item.is_filled() and not item.cleaned_data.get("DELETE")
         ]
         try:
             if self.proposal is None:
@@ -728,6 +728,8 @@ class RefusalDetailView(PortalMixin, TemplateView):
             organization=refusal.organization,
             cycle=refusal.cycle,
             query=_query(refusal.organization, refusal.cycle),
+            # The letter's addressee, as csr/pdf/refusal.html words it (the same rule as csr.documents).
+            is_city=len(refusal.cycle.region_id) == 4 and refusal.cycle.region_id[2:3] in "789",
         )
         return context
 

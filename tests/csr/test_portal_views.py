@@ -312,7 +312,8 @@ def test_proposal_form_errors(portal: Portal) -> None:
         portal, **{"tambahan-0-name": "Sarmini", "tambahan-0-address": "Krajan", "tambahan-0-reason": "Belum terdata"}
     )
     response = client.post(url, incomplete)
-    assert response.status_code == 200 and response.context["formset"].forms[0].errors["desa"]
+    assert response.status_code == 200
+    assert response.context["formset"].forms[0].errors["desa"] == ["Wajib diisi untuk sasaran tambahan."]
     assert not Proposal.objects.exists()
 
 
@@ -484,6 +485,7 @@ def test_refusal_form_letter_and_download(portal: Portal) -> None:
 
 def test_refusal_refused_while_a_proposal_is_active(portal: Portal) -> None:
     _submitted(portal)
+    assert 'data-testid="refusal-new"' not in portal.client(portal.user_a).get(PORTAL).content.decode()
     response = portal.client(portal.user_a).post(
         reverse("csr_portal:refusal-new"),
         {"reason": "Kami berubah pikiran tentang program ini.", "signatory_name": "A", "signatory_position": "B"},

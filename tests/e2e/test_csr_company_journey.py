@@ -22,6 +22,7 @@ from households.choices import Relationship
 from programs.models import AssistanceKind, ProgramCluster, ProgramStrategy
 from tests import factories as f
 from tests.e2e.test_journeys import login
+from tests.factories import PASSWORD
 from tkpk.identifiers import mask_identifier
 from tkpk.models import AccessAction, PersonalDataAccess
 from tkpk.scoping import Role
@@ -89,7 +90,7 @@ def test_company_proposes_and_another_refuses(
     page: Page, live_server: Any, world: dict[str, Any], screenshot_dir: Path, page_problems: Any
 ) -> None:
     niks = world["niks"]
-    login(page, live_server.url, "mitra-sawit")
+    login(page, live_server.url, "mitra-sawit", PASSWORD)
     page.get_by_test_id("nav-csr-portal").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("Portal CSR mitra")
     expect(page.get_by_test_id("deadline")).to_contain_text("Batas pengajuan:")
@@ -139,7 +140,7 @@ def test_company_proposes_and_another_refuses(
 
     # The second company does not take part: its written reason becomes a letter.
     page.context.clear_cookies()
-    login(page, live_server.url, "mitra-tambang")
+    login(page, live_server.url, "mitra-tambang", PASSWORD)
     page.get_by_test_id("nav-csr-portal").click()
     expect(page.get_by_test_id("bnba-row")).to_have_count(1)
     assert "Sutrisno Alfa" not in page.content()
