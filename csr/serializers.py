@@ -181,6 +181,7 @@ class AllocationResultSerializer(serializers.Serializer[Any]):
     taken_by_other = serializers.IntegerField(help_text=_("Sudah dialokasikan ke mitra lain (tanpa alasan)."))
     outside_area = serializers.IntegerField(help_text=_("Di luar wilayah kerja mitra atau wilayah Anda."))
     not_found = serializers.IntegerField(help_text=_("Id keluarga tidak dikenal."))
+    inactive = serializers.IntegerField(help_text=_("Keluarga tidak aktif lagi (graduasi, pindah, meninggal)."))
     skipped = serializers.IntegerField()
     allocation_ids = serializers.ListField(child=serializers.IntegerField())
 
