@@ -154,7 +154,7 @@ def deadline_message(*, cycle: CsrCycle, name: str, deadline: dt.datetime, days_
         when = _("hari ini")
     else:
         when = _("%(days)d hari lagi") % {"days": days_left}
-    subject = _("Pengingat: batas pengajuan usulan %(cycle)s %(when)s") % {"cycle": cycle.name, "when": when}
+    subject = _("Pengingat %(cycle)s: batas pengajuan usulan %(when)s") % {"cycle": cycle.name, "when": when}
     body = _(
         "Yth. %(name)s,\n\n"
         "Batas pengajuan usulan program CSR/TJSL pada %(cycle)s adalah %(deadline)s WIB (%(when)s).\n"

@@ -252,7 +252,7 @@ def test_the_worker_sends_the_reminders_through_its_email_backend(celery_worker_
     while "direksi@pekerja.example" not in celery_worker_process.log_tail(400):
         assert time.monotonic() < deadline, celery_worker_process.log_tail()
         time.sleep(0.3)
-    assert "Pengingat: batas pengajuan usulan" in celery_worker_process.log_tail(400)
+    assert "batas pengajuan usulan 3 hari lagi" in celery_worker_process.log_tail(400)
     send_reminders.delay()
     time.sleep(2)
     assert Reminder.objects.filter(organization=silent.test_organization).count() == 1
