@@ -437,8 +437,11 @@ def verify_bulk(fn: Any, params: set[str], actor: Any, proposal: Any, targets: l
 
 
 def profile_text(profile: cProfile.Profile, limit: int = 25) -> str:
+    """The project's own functions by cumulative time, then every function by own time."""
     out = io.StringIO()
-    pstats.Stats(profile, stream=out).sort_stats("cumulative").print_stats(limit)
+    stats = pstats.Stats(profile, stream=out)
+    stats.sort_stats("cumulative").print_stats(rf"^{BASE_DIR}/(?!\.venv)", limit)
+    stats.sort_stats("tottime").print_stats(15)
     return out.getvalue()
 
 
@@ -608,7 +611,7 @@ def pages_step(args: argparse.Namespace, results: Results, ctx: dict[str, Any]) 
             "bytes": size,
         }
         if median > target:
-            entry.update(diagnose(client, url, page.headers, captured.captured_queries))
+            entry.update(diagnose(client, url, page.headers, captured.captured_queries, median))
             print(
                 f"    slowest SQL {entry.get('slowest_sql_ms', 0):.0f} ms; repeated: {entry.get('repeated_sql')}",
                 flush=True,
@@ -624,7 +627,9 @@ def fetch(client: Any, url: str, headers: dict[str, str] | None = None) -> Any:
     return response
 
 
-def diagnose(client: Any, url: str, headers: dict[str, str], queries: list[dict[str, Any]]) -> dict[str, Any]:
+def diagnose(
+    client: Any, url: str, headers: dict[str, str], queries: list[dict[str, Any]], median_ms: float
+) -> dict[str, Any]:
     """A slow page: its slowest statement with EXPLAIN ANALYZE, duplicate statements, a cProfile summary."""
     from collections import Counter
 
@@ -640,13 +645,14 @@ def diagnose(client: Any, url: str, headers: dict[str, str], queries: list[dict[
                 cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + slowest["sql"])
                 found["explain"] = "\n".join(r[0] for r in cursor.fetchall())
         shapes = Counter(q["sql"].split(" WHERE ")[0][:200] for q in queries)
-        found["queries"] = [(float(q["time"]) * 1000, q["sql"][:300]) for q in queries]
+        found["query_list"] = [(float(q["time"]) * 1000, q["sql"][:300]) for q in queries]
         found["repeated_sql"] = [(sql, n) for sql, n in shapes.most_common(5) if n > 3]
-    profile = cProfile.Profile()
-    profile.enable()
-    fetch(client, url, headers)
-    profile.disable()
-    found["profile"] = profile_text(profile)
+    if median_ms < 20_000:  # a profile of a file that takes tens of seconds adds minutes to the run
+        profile = cProfile.Profile()
+        profile.enable()
+        fetch(client, url, headers)
+        profile.disable()
+        found["profile"] = profile_text(profile)
     return found
 
 
@@ -669,7 +675,7 @@ def main() -> None:
     parser.add_argument("--targets", type=int, default=2_000, help="Targets of the measured proposal.")
     parser.add_argument("--ineligible-share", type=float, default=0.05)
     parser.add_argument("--requests", type=int, default=20)
-    parser.add_argument("--file-requests", type=int, default=5)
+    parser.add_argument("--file-requests", type=int, default=3)
     parser.add_argument("--profile", action="store_true", help="cProfile the per-target field verification.")
     parser.add_argument("--skip", default="", help="Comma list of steps to skip: allocation,proposal,pages")
     args = parser.parse_args()
