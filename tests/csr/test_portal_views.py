@@ -493,3 +493,30 @@ def test_refusal_refused_while_a_proposal_is_active(portal: Portal) -> None:
     assert response.status_code == 200
     assert "tarik usulan itu lebih dahulu" in response.content.decode()
     assert not Refusal.objects.exists()
+
+
+def test_superuser_without_partner_membership_sees_a_notice(portal: Portal) -> None:
+    admin = f.UserFactory(is_superuser=True, is_staff=True)
+    client = portal.client(admin)
+    page = client.get(PORTAL).content.decode()
+    assert 'data-testid="portal-no-org"' in page and "Sutrisno Alfa" not in page
+    assert client.get(reverse("csr_portal:proposal-new")).status_code == 404
+    assert 'data-testid="nav-csr-portal"' not in page
+
+
+def test_home_query_count_does_not_grow_with_the_page(
+    portal: Portal, django_assert_max_num_queries: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    more = [_household(f"Tambahan {n}", portal.niks) for n in range(20)]
+    services.allocations_create(
+        actor=portal.secretariat,
+        cycle=portal.cycle,
+        organization=portal.org_a,
+        assistance_kind=portal.kind,
+        household_ids=[h.pk for h in more],
+    )
+    client = portal.client(portal.user_a)
+    client.get(PORTAL)  # warm the session and caches
+    with django_assert_max_num_queries(30):
+        response = client.get(PORTAL)
+    assert response.content.decode().count('data-testid="bnba-row"') == 23
