@@ -339,9 +339,15 @@ def _allocated_household_ids(proposal: Proposal) -> set[int]:
 def _set_targets(
     proposal: Proposal, household_ids: Sequence[int], additional: Sequence[AdditionalTarget], actor: Any
 ) -> None:
+    """Make the proposal's targets exactly these. Targets kept from before keep their field verification (a
+    proposal returned for revision and edited does not lose the results of the joint verification)."""
     allocated = _allocated_household_ids(proposal)
     chosen = {int(pk) for pk in household_ids}
-    outside = chosen - allocated
+    existing = {t.household_id: t for t in proposal.targets.filter(is_additional=False)}
+    # A target already verified in the field stays even when that result released its allocation; any other
+    # must still be allocated to the partner.
+    verified = {pk for pk, t in existing.items() if t.verification != VerificationResult.PENDING}
+    outside = chosen - allocated - verified
     if outside:
         raise DomainError(
             _("%(count)d keluarga yang dipilih bukan sasaran alokasi Anda pada siklus ini.") % {"count": len(outside)},
@@ -370,24 +376,39 @@ def _set_targets(
     ):
         if kind_id == proposal.assistance_kind_id or household_id not in allocation_by_household:
             allocation_by_household[household_id] = pk
-    proposal.targets.all().delete()
+    dropped = [t.pk for household_id, t in existing.items() if household_id not in chosen]
     rows = [
         ProposalTarget(proposal=proposal, household_id=pk, allocation_id=allocation_by_household.get(pk))
-        for pk in sorted(chosen)
+        for pk in sorted(chosen - set(existing))
     ]
-    rows += [
-        ProposalTarget(
-            proposal=proposal,
-            household_id=item.household_id,
-            is_additional=True,
-            additional_reason=item.reason.strip()[:500],
-            proposed_name=item.name.strip()[:150],
-            proposed_address=item.address.strip()[:300],
-            proposed_desa=item.desa,
+
+    def key(household_id: int | None, reason: str, name: str, address: str, desa_id: str | None) -> tuple[Any, ...]:
+        return (household_id, reason.strip()[:500], name.strip()[:150], address.strip()[:300], desa_id)
+
+    kept_additional: dict[tuple[Any, ...], int] = {
+        key(t.household_id, t.additional_reason, t.proposed_name, t.proposed_address, t.proposed_desa_id): t.pk
+        for t in proposal.targets.filter(is_additional=True)
+    }
+    wanted_additional = [item for item in additional if item.household_id is None or item.household_id not in chosen]
+    keep: set[int] = set()
+    for item in wanted_additional:
+        item_key = key(item.household_id, item.reason, item.name, item.address, item.desa.pk if item.desa else None)
+        if item_key in kept_additional and kept_additional[item_key] not in keep:
+            keep.add(kept_additional[item_key])
+            continue
+        rows.append(
+            ProposalTarget(
+                proposal=proposal,
+                household_id=item.household_id,
+                is_additional=True,
+                additional_reason=item.reason.strip()[:500],
+                proposed_name=item.name.strip()[:150],
+                proposed_address=item.address.strip()[:300],
+                proposed_desa=item.desa,
+            )
         )
-        for item in additional
-        if item.household_id is None or item.household_id not in chosen
-    ]
+    dropped += [pk for pk in kept_additional.values() if pk not in keep]
+    ProposalTarget.objects.filter(pk__in=dropped).delete()
     ProposalTarget.objects.bulk_create(rows)
 
 

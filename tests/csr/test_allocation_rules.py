@@ -433,8 +433,8 @@ def test_an_additional_target_the_partner_already_holds_reuses_its_allocation(wo
 
 
 def test_returned_and_resubmitted_an_additional_target_verified_again_keeps_one_allocation(world: World) -> None:
-    """Eligible additional target → allocation; the proposal is returned, edited and submitted again (its
-    targets are written anew, unverified); verifying the same family eligible again must not allocate twice."""
+    """Eligible additional target → allocation; the proposal is returned, edited and submitted again (its kept
+    targets keep their verification); verifying the same family eligible again must not allocate twice."""
     proposal = additional_proposal(world)
     extra = proposal.targets.get(is_additional=True)
     registry = f.HouseholdFactory(desa=f.desa(BLUMAH), desil=1)
@@ -447,7 +447,8 @@ def test_returned_and_resubmitted_an_additional_target_verified_again_keeps_one_
     )
     services.proposal_transition(actor=world.company_user, proposal=proposal, action="submit")
     again = proposal.targets.get(household=registry)
-    assert (again.is_additional, again.verification, again.allocation_id) == (True, "pending", None)
+    first_allocation = Allocation.objects.get(household=registry)
+    assert (again.is_additional, again.verification, again.allocation_id) == (True, "eligible", first_allocation.pk)
     services.target_verify(actor=world.secretariat, target=again, result=VerificationResult.ELIGIBLE)
     again.refresh_from_db()
     assert Allocation.objects.filter(household=registry).count() == 1

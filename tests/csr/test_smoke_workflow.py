@@ -66,3 +66,43 @@ def test_proposal_from_allocation_to_report() -> None:
         "implemented",
         "reported",
     ]
+
+
+def test_editing_a_returned_proposal_keeps_the_field_verification_of_kept_targets() -> None:
+    secretariat = f.user_with_role(Role.SECRETARIAT)
+    company_user = f.user_with_role(Role.PARTNER)
+    company = company_user.test_organization
+    cycle = f.CsrCycleFactory()
+    kind = f.reference(AssistanceKind, "pangan")
+    first, second, third = f.HouseholdFactory.create_batch(3)
+    services.allocations_create(
+        actor=secretariat,
+        cycle=cycle,
+        organization=company,
+        assistance_kind=kind,
+        household_ids=[first.pk, second.pk, third.pk],
+    )
+    proposal = f.ProposalFactory(organization=company, cycle=cycle)
+    services.proposal_update(actor=company_user, proposal=proposal, household_ids=[first.pk, second.pk])
+    services.proposal_transition(actor=company_user, proposal=proposal, action="submit")
+    by_household = {t.household_id: t for t in proposal.targets.all()}
+    services.target_verify(actor=secretariat, target=by_household[first.pk], result=VerificationResult.ELIGIBLE)
+    services.target_verify(
+        actor=secretariat, target=by_household[second.pk], result=VerificationResult.DECEASED, note="2026"
+    )
+    services.proposal_transition(actor=secretariat, proposal=proposal, action="return", note="Tambah sasaran")
+
+    # The partner keeps both earlier targets (the deceased one was released but stays listed) and adds a third.
+    services.proposal_update(actor=company_user, proposal=proposal, household_ids=[first.pk, second.pk, third.pk])
+    results = dict(proposal.targets.values_list("household_id", "verification"))
+    assert results == {
+        first.pk: VerificationResult.ELIGIBLE,
+        second.pk: VerificationResult.DECEASED,
+        third.pk: VerificationResult.PENDING,
+    }
+    # Dropping a target removes only that one.
+    services.proposal_update(actor=company_user, proposal=proposal, household_ids=[first.pk, third.pk])
+    assert dict(proposal.targets.values_list("household_id", "verification")) == {
+        first.pk: VerificationResult.ELIGIBLE,
+        third.pk: VerificationResult.PENDING,
+    }
