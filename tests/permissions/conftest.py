@@ -15,6 +15,7 @@ from django.db import transaction
 from django.test import Client, override_settings
 
 from tests.permissions.world import World, build_world
+from tests.permissions.world_csr import build_csr
 
 
 @pytest.fixture(scope="package")
@@ -27,6 +28,7 @@ def world(django_db_setup: None, django_db_blocker: Any, tmp_path_factory: Any) 
         outer.__enter__()
         try:
             data = build_world()
+            data.csr = build_csr(data)
         except BaseException:
             transaction.set_rollback(True)
             outer.__exit__(None, None, None)

@@ -34,6 +34,19 @@ from tests.permissions.world import (
     REPORT_TARGETS,
     UNALLOCATED,
 )
+from tests.permissions.world_csr import (
+    A_AGREED,
+    A_DRAFT,
+    B_SUBMITTED,
+    CYCLE_TARGETS,
+    KUKAR_PROPOSAL,
+    PROPOSAL_STATUS,
+    PROPOSAL_TARGETS,
+    REFUSAL_A,
+    REFUSAL_C,
+    REFUSAL_KUKAR,
+    REFUSAL_TARGETS,
+)
 from tkpk.scoping import Cap, Role
 
 LOGIN = "login"  # a redirect to the login page
@@ -71,6 +84,8 @@ ROLE_CAPS: dict[str, frozenset[str]] = {
             Cap.ACTIVITY_REPORT_REVIEW,
             Cap.GAP_VIEW,
             Cap.GAP_MANAGE,
+            Cap.CSR_MANAGE,
+            Cap.CSR_SUMMARY,
         }
     ),
     Role.OPD_OFFICER: frozenset(
@@ -94,10 +109,11 @@ ROLE_CAPS: dict[str, frozenset[str]] = {
             Cap.PROGRAM_MANAGE,
             Cap.INTERVENTION_LOG,
             Cap.ACTIVITY_REPORT_SUBMIT,
+            Cap.CSR_PARTICIPATE,
         }
     ),
     # Leadership reads aggregates only: no by-name registry; programs and their realisation read-only.
-    Role.LEADERSHIP: frozenset({Cap.DASHBOARD_VIEW, Cap.PROGRAM_VIEW, Cap.GAP_VIEW}),
+    Role.LEADERSHIP: frozenset({Cap.DASHBOARD_VIEW, Cap.PROGRAM_VIEW, Cap.GAP_VIEW, Cap.CSR_SUMMARY}),
 }
 
 
@@ -145,7 +161,10 @@ KABUPATEN_SEEN: dict[str, frozenset[str]] = {
 }
 
 # Organizations (OrganizationQuerySet.grant_q): the region's for secretariat and leadership, else the own one.
-_KENDAL_ORGS = frozenset({"secretariat", "opd_officer", "partner", "partner_b", "leadership", "other_agency"})
+# partner_c: a Kendal mining company with no user of its own (it refused to take part in the CSR cycle).
+_KENDAL_ORGS = frozenset(
+    {"secretariat", "opd_officer", "partner", "partner_b", "leadership", "other_agency", "partner_c"}
+)
 ORGS_SEEN: dict[str, frozenset[str]] = {
     "secretariat": _KENDAL_ORGS,
     "opd_officer": frozenset({"opd_officer"}),
@@ -328,7 +347,6 @@ EXEMPT_ROUTES = {
     "admin/": "every registered ModelAdmin is walked by test_admin.py",
     "api/docs/": "Swagger UI page (static HTML around /api/schema/)",
     "^media/": "DEBUG-only file serving",
-    "api/v1/csr/": "CSR API: every action × role × company (own/other) in tests/csr/test_api.py",
 }
 
 # ------------------------------------------------------------------------- programs, interventions, reports
@@ -1179,3 +1197,810 @@ def gap_api_expected(actor: str, endpoint: GapEndpoint) -> int | frozenset[int]:
     if actor == "anonymous":
         return ANONYMOUS_API
     return 200 if {Cap.API, endpoint.capability} <= caps(actor) else 403
+
+
+# ------------------------------------------------------------------------------------------- CSR portal (issue 7)
+
+# The world's CSR rows (world_csr.py): a cycle of each kabupaten; proposals of partner A (agreed with its PKS and a
+# delivery; a draft), partner B (submitted) and the Kukar company (agreed); refusal letters of partner A, of a third
+# Kendal company and of the Kukar company; the three allocated households in their kabupaten's cycle.
+
+
+def _by_side(kendal: frozenset[str], kukar: frozenset[str], **others: frozenset[str]) -> dict[str, frozenset[str]]:
+    """Kendal rows for the Kendal secretariat and the province's, Kukar rows for the Kukar secretariat, then ``others``
+    (every other actor: none)."""
+    rows = {actor: frozenset[str]() for actor in ACTORS}
+    rows.update(secretariat=kendal, secretariat_province=kendal, secretariat_kukar=kukar)
+    rows.update(others)
+    return rows
+
+
+# Cycles (CsrCycleQuerySet.grant_q): secretariat and leadership by region, a partner its TKPK region's; the OPD none.
+CSR_CYCLES_SEEN = _by_side(
+    frozenset({"kendal"}),
+    frozenset({"kukar"}),
+    partner=frozenset({"kendal"}),
+    partner_b=frozenset({"kendal"}),
+    leadership=frozenset({"kendal"}),
+)
+# Cycles an actor runs (services.may_manage_cycle): the secretariat of a region holding the cycle's.
+CSR_CYCLES_MANAGED = _by_side(frozenset({"kendal"}), frozenset({"kukar"}))
+_KENDAL_PROPOSALS = frozenset({A_AGREED, A_DRAFT, B_SUBMITTED})
+# Proposals (ProposalQuerySet.grant_q): the secretariat its region's cycles', a partner its own organization's.
+CSR_PROPOSALS_SEEN = _by_side(
+    _KENDAL_PROPOSALS,
+    frozenset({KUKAR_PROPOSAL}),
+    partner=frozenset({A_AGREED, A_DRAFT}),
+    partner_b=frozenset({B_SUBMITTED}),
+)
+CSR_PROPOSALS_MANAGED = _by_side(_KENDAL_PROPOSALS, frozenset({KUKAR_PROPOSAL}))
+CSR_PROPOSALS_OWNED = {
+    a: seen if a in ("partner", "partner_b") else frozenset() for a, seen in CSR_PROPOSALS_SEEN.items()
+}
+# Refusal letters (RefusalQuerySet.grant_q): the same shape.
+CSR_REFUSALS_SEEN = _by_side(
+    frozenset({REFUSAL_A, REFUSAL_C}), frozenset({REFUSAL_KUKAR}), partner=frozenset({REFUSAL_A})
+)
+CSR_REFUSALS_MANAGED = _by_side(frozenset({REFUSAL_A, REFUSAL_C}), frozenset({REFUSAL_KUKAR}))
+CSR_REFUSALS_OWNED = {
+    a: seen if a in ("partner", "partner_b") else frozenset() for a, seen in CSR_REFUSALS_SEEN.items()
+}
+# Allocations (AllocationQuerySet.grant_q): the secretariat by the household's region, a partner its own.
+CSR_ALLOCATION_TARGETS = (IN_REGION, PARTNER_B_ALLOCATED, OUT_OF_REGION)
+CSR_ALLOCATIONS_SEEN = _by_side(
+    frozenset({IN_REGION, PARTNER_B_ALLOCATED}),
+    frozenset({OUT_OF_REGION}),
+    partner=frozenset({IN_REGION}),
+    partner_b=frozenset({PARTNER_B_ALLOCATED}),
+)
+CSR_ALLOCATIONS_MANAGED = _by_side(frozenset({IN_REGION, PARTNER_B_ALLOCATED}), frozenset({OUT_OF_REGION}))
+# Partner organizations named in ?org= on the portal: only the actor's own.
+CSR_PORTAL_ORGS = ("partner", "partner_b", "kukar_partner")
+CSR_ORGS_ACTED_FOR = {a: frozenset({a}) if a in ("partner", "partner_b") else frozenset() for a in ACTORS}
+# Reopen submission for one company: (cycle side, company) — the company of that side without a reopening.
+CSR_REOPEN_TARGETS = ("kendal", "kukar")
+CSR_REOPEN_COMPANY = {"kendal": "partner_b", "kukar": "kukar_partner"}
+
+
+def csr_status(target: str) -> str:
+    return str(PROPOSAL_STATUS[target])
+
+
+@dataclass(frozen=True)
+class CsrPage:
+    """A page of the CSR secretariat (/csr/) or the partner portal (/mitra-csr/).
+
+    ``url`` placeholders: {cycle}, {proposal}, {refusal}, {allocation}, {organization}, {target} (the proposal's
+    target row), {job} (always 0: no upload in the world), filled from the target (0 when the page has none).
+    ``data``: the POST body; placeholders as in the URL plus {mark} (looked for afterwards), {today}, {later},
+    {soon} (a datetime a week ahead), {need}, {cluster}, {strategy}, {household}."""
+
+    name: str
+    method: str
+    url: str
+    expect: Rule
+    target_kind: str | None = None  # cycle, proposal, refusal, allocation, organization, reopen
+    targets: tuple[str | None, ...] = (None,)
+    data: tuple[tuple[str, str], ...] = ()
+    # Whether an answer of ``expect`` writes (checked against the rows before and after): (actor, target) -> bool.
+    writes: Callable[[str, str | None], bool] | None = None
+
+    def path(self, **values: object) -> str:
+        defaults: dict[str, object] = {
+            "cycle": 0,
+            "proposal": 0,
+            "refusal": 0,
+            "allocation": 0,
+            "organization": 0,
+            "target": 0,
+            "job": 0,
+        }
+        return self.url.format(**{**defaults, **values})
+
+
+def _manages(seen: dict[str, frozenset[str]]) -> Callable[[str, str | None], bool]:
+    return lambda a, t: t in seen[a]
+
+
+def _csr_proposal_ok(statuses: tuple[str, ...], ok: Expected = 200, otherwise: Expected = 404) -> Rule:
+    return lambda a, t: ok if t is not None and csr_status(t) in statuses else otherwise
+
+
+_MANAGE_CYCLE = gate(Cap.CSR_MANAGE, CSR_CYCLES_MANAGED)
+_MANAGE_PROPOSAL = gate(Cap.CSR_MANAGE, CSR_PROPOSALS_MANAGED)
+_PORTAL_PROPOSAL = gate(Cap.CSR_PARTICIPATE, CSR_PROPOSALS_OWNED)
+_AGREEMENT = frozenset({A_AGREED, KUKAR_PROPOSAL})
+
+
+def _with_agreement(ok: Expected) -> Rule:
+    return lambda a, t: ok if t in _AGREEMENT else 404
+
+
+def _writes_submitted(actor: str, target: str | None) -> bool:
+    # Return for revision / field verification / agree: the secretariat of the region, on the submitted proposal.
+    return target == B_SUBMITTED and target in CSR_PROPOSALS_MANAGED[actor]
+
+
+CSR_SECRETARIAT_PAGES = (
+    CsrPage("csr-cycle-list", "GET", "/csr/", gate(Cap.CSR_MANAGE)),
+    CsrPage("csr-cycle-new", "GET", "/csr/siklus/baru/", gate(Cap.CSR_MANAGE)),
+    # A complete new cycle of the actor's region: created (→ its page) by a secretariat; nobody else gets a form.
+    CsrPage(
+        "csr-cycle-new-post",
+        "POST",
+        "/csr/siklus/baru/",
+        gate(Cap.CSR_MANAGE, ok=302),
+        data=(
+            ("year", "{year}"),
+            ("name", "Siklus {mark}"),
+            ("proposal_deadline", "{soon}"),
+            ("verification_starts", "{later}"),
+            ("verification_ends", "{later}"),
+            ("realisation_deadline", "{later}"),
+            ("status", "open"),
+            ("required_sectors", "plantation"),
+        ),
+        writes=lambda a, t: Cap.CSR_MANAGE in caps(a),
+    ),
+    CsrPage("csr-cycle-detail", "GET", "/csr/{cycle}/", _MANAGE_CYCLE, "cycle", CYCLE_TARGETS),
+    CsrPage("csr-cycle-edit", "GET", "/csr/{cycle}/ubah/", _MANAGE_CYCLE, "cycle", CYCLE_TARGETS),
+    # The cycle's own values with a new note: saved (→ its page) by the cycle's secretariat only.
+    CsrPage(
+        "csr-cycle-edit-post",
+        "POST",
+        "/csr/{cycle}/ubah/",
+        gate(Cap.CSR_MANAGE, CSR_CYCLES_MANAGED, ok=302),
+        "cycle",
+        CYCLE_TARGETS,
+        data=(("note", "Catatan {mark}"),),  # + the cycle's current fields (test_csr_pages._data)
+        writes=_manages(CSR_CYCLES_MANAGED),
+    ),
+    CsrPage(
+        "csr-cycle-reopen",
+        "POST",
+        "/csr/{cycle}/buka-kembali/{organization}/",
+        gate(Cap.CSR_MANAGE, CSR_CYCLES_MANAGED, ok=302),
+        "reopen",
+        CSR_REOPEN_TARGETS,
+        data=(("until", "{soon}"), ("note", "Dibuka {mark}")),
+        writes=_manages(CSR_CYCLES_MANAGED),
+    ),
+    CsrPage("csr-allocate", "GET", "/csr/{cycle}/alokasi/", _MANAGE_CYCLE, "cycle", CYCLE_TARGETS),
+    # Allocate the need to partner B from the gap list (Desil 1, uncovered, not yet allocated): the free Kendal
+    # household joins B's allocation (the page shows the result); B is no partner of the Kukar cycle (400).
+    CsrPage(
+        "csr-allocate-post",
+        "POST",
+        "/csr/{cycle}/alokasi/",
+        gate(Cap.CSR_MANAGE, CSR_CYCLES_MANAGED, ok=lambda a, t: 200 if t == "kendal" else 400),
+        "cycle",
+        CYCLE_TARGETS,
+        data=(("organization", "{partner_b}"), ("assistance_kind", "{need}"), ("allocate", "1"), ("note", "{mark}")),
+        writes=lambda a, t: t == "kendal" and t in CSR_CYCLES_MANAGED[a],
+    ),
+    CsrPage(
+        "csr-allocation-list", "GET", "/csr/{cycle}/alokasi/daftar/?released=1", _MANAGE_CYCLE, "cycle", CYCLE_TARGETS
+    ),
+    CsrPage("csr-allocation-map", "GET", "/csr/{cycle}/alokasi/peta/", _MANAGE_CYCLE, "cycle", CYCLE_TARGETS),
+    CsrPage(
+        "csr-allocation-release",
+        "POST",
+        "/csr/alokasi/{allocation}/kembalikan/",
+        gate(Cap.CSR_MANAGE, CSR_ALLOCATIONS_MANAGED, ok=302),
+        "allocation",
+        CSR_ALLOCATION_TARGETS,
+        data=(("reason", "Dikembalikan {mark}"),),
+        writes=_manages(CSR_ALLOCATIONS_MANAGED),
+    ),
+    CsrPage("csr-review", "GET", "/csr/{cycle}/usulan/", _MANAGE_CYCLE, "cycle", CYCLE_TARGETS),
+    CsrPage("csr-proposal-review", "GET", "/csr/usulan/{proposal}/", _MANAGE_PROPOSAL, "proposal", PROPOSAL_TARGETS),
+    # Field verification of the proposal's target (only a submitted proposal takes it; else a message).
+    CsrPage(
+        "csr-proposal-verify",
+        "POST",
+        "/csr/usulan/{proposal}/verifikasi/",
+        gate(Cap.CSR_MANAGE, CSR_PROPOSALS_MANAGED, ok=302),
+        "proposal",
+        PROPOSAL_TARGETS,
+        data=(("result-{target}", "eligible"), ("note-{target}", "Layak {mark}")),
+        writes=_writes_submitted,
+    ),
+    CsrPage(
+        "csr-proposal-return",
+        "POST",
+        "/csr/usulan/{proposal}/tindakan/",
+        gate(Cap.CSR_MANAGE, CSR_PROPOSALS_MANAGED, ok=302),
+        "proposal",
+        PROPOSAL_TARGETS,
+        data=(("action", "return"), ("note", "Perbaiki {mark}")),
+        writes=_writes_submitted,
+    ),
+    # Agree with the PKS details; the test first makes partner B's proposal verified (its target eligible).
+    CsrPage(
+        "csr-proposal-agree",
+        "POST",
+        "/csr/usulan/{proposal}/tindakan/",
+        gate(Cap.CSR_MANAGE, CSR_PROPOSALS_MANAGED, ok=302),
+        "proposal",
+        PROPOSAL_TARGETS,
+        data=(
+            ("action", "agree"),
+            ("number", "PKS/{mark}"),
+            ("signed_on", "{today}"),
+            ("place", "Kendal"),
+            ("government_signatory", "Kepala Bappeda"),
+            ("company_signatory", "Direktur {mark}"),
+        ),
+        writes=_writes_submitted,
+    ),
+    CsrPage(
+        "csr-household-search",
+        "GET",
+        "/csr/usulan/{proposal}/cari-keluarga/?q=Rahasia",
+        _MANAGE_PROPOSAL,
+        "proposal",
+        PROPOSAL_TARGETS,
+    ),
+    CsrPage(
+        "csr-agreement-pdf",
+        "GET",
+        "/csr/usulan/{proposal}/pks.pdf",
+        gate(Cap.CSR_MANAGE, CSR_PROPOSALS_MANAGED, ok=_with_agreement(200)),
+        "proposal",
+        PROPOSAL_TARGETS,
+    ),
+    CsrPage(
+        "csr-agreement-refresh",
+        "POST",
+        "/csr/usulan/{proposal}/pks/buat-ulang/",
+        gate(Cap.CSR_MANAGE, CSR_PROPOSALS_MANAGED, ok=_with_agreement(302)),
+        "proposal",
+        PROPOSAL_TARGETS,
+        writes=lambda a, t: t in CSR_PROPOSALS_MANAGED[a] and t in _AGREEMENT,
+    ),
+    CsrPage("csr-refusal-list", "GET", "/csr/{cycle}/penolakan/", _MANAGE_CYCLE, "cycle", CYCLE_TARGETS),
+    CsrPage(
+        "csr-refusal-pdf",
+        "GET",
+        "/csr/penolakan/{refusal}/surat.pdf",
+        gate(Cap.CSR_MANAGE, CSR_REFUSALS_MANAGED),
+        "refusal",
+        REFUSAL_TARGETS,
+    ),
+    CsrPage(
+        "csr-refusal-acknowledge",
+        "POST",
+        "/csr/penolakan/{refusal}/terima/",
+        gate(Cap.CSR_MANAGE, CSR_REFUSALS_MANAGED, ok=302),
+        "refusal",
+        REFUSAL_TARGETS,
+        data=(("note", "Diterima {mark}"),),
+        writes=_manages(CSR_REFUSALS_MANAGED),
+    ),
+    # Allocation upload (import engine): the cycle's secretariat; no upload exists in the world (job 0 → 404).
+    CsrPage("csr-upload", "GET", "/csr/{cycle}/alokasi/unggah/", _MANAGE_CYCLE, "cycle", CYCLE_TARGETS),
+    # No file: back to the form with the message; nothing created.
+    CsrPage(
+        "csr-upload-post",
+        "POST",
+        "/csr/{cycle}/alokasi/unggah/",
+        gate(Cap.CSR_MANAGE, CSR_CYCLES_MANAGED, ok=302),
+        "cycle",
+        CYCLE_TARGETS,
+    ),
+    CsrPage("csr-upload-template", "GET", "/csr/{cycle}/alokasi/templat.xlsx", _MANAGE_CYCLE, "cycle", CYCLE_TARGETS),
+    *[
+        CsrPage(
+            name,
+            method,
+            f"/csr/{{cycle}}/alokasi/unggah/{{job}}/{suffix}",
+            gate(Cap.CSR_MANAGE, CSR_CYCLES_MANAGED, ok=404),
+            "cycle",
+            CYCLE_TARGETS,
+        )
+        for name, method, suffix in (
+            ("csr-upload-job", "GET", ""),
+            ("csr-upload-confirm", "POST", "konfirmasi/"),
+            ("csr-upload-cancel", "POST", "batal/"),
+        )
+    ],
+    # Compliance and the Musrenbang CSR summary: Cap.CSR_SUMMARY (leadership reads counts and figures, no rows).
+    CsrPage("csr-compliance", "GET", "/csr/kepatuhan/", gate(Cap.CSR_SUMMARY)),
+    CsrPage(
+        "csr-compliance-cycle",
+        "GET",
+        "/csr/kepatuhan/{cycle}/",
+        gate(Cap.CSR_SUMMARY, CSR_CYCLES_SEEN),
+        "cycle",
+        CYCLE_TARGETS,
+    ),
+    CsrPage("csr-summary", "GET", "/csr/ringkasan/", gate(Cap.CSR_SUMMARY)),
+    CsrPage(
+        "csr-summary-cycle",
+        "GET",
+        "/csr/ringkasan/?cycle={cycle}",
+        gate(Cap.CSR_SUMMARY, CSR_CYCLES_SEEN),
+        "cycle",
+        CYCLE_TARGETS,
+    ),
+    *[
+        CsrPage(
+            f"csr-summary-{kind}",
+            "GET",
+            f"/csr/ringkasan/unduh/{kind}/?cycle={{cycle}}",
+            gate(Cap.CSR_SUMMARY, CSR_CYCLES_SEEN),
+            "cycle",
+            CYCLE_TARGETS,
+        )
+        for kind in ("xlsx", "pdf")
+    ],
+)
+
+
+def _portal_withdraws(actor: str, target: str | None) -> bool:
+    return target in CSR_PROPOSALS_OWNED[actor] and csr_status(str(target)) in ("draft", "submitted")
+
+
+CSR_PORTAL_PAGES = (
+    CsrPage("portal-home", "GET", "/mitra-csr/", gate(Cap.CSR_PARTICIPATE)),
+    # Another region's cycle, or another company named in ?org=: 404, never its list.
+    CsrPage(
+        "portal-home-cycle",
+        "GET",
+        "/mitra-csr/?cycle={cycle}",
+        gate(Cap.CSR_PARTICIPATE, CSR_CYCLES_SEEN),
+        "cycle",
+        CYCLE_TARGETS,
+    ),
+    CsrPage(
+        "portal-home-org",
+        "GET",
+        "/mitra-csr/?org={organization}",
+        gate(Cap.CSR_PARTICIPATE, CSR_ORGS_ACTED_FOR),
+        "organization",
+        CSR_PORTAL_ORGS,
+    ),
+    CsrPage("portal-allocation-xlsx", "GET", "/mitra-csr/alokasi.xlsx", gate(Cap.CSR_PARTICIPATE)),
+    CsrPage(
+        "portal-allocation-xlsx-org",
+        "GET",
+        "/mitra-csr/alokasi.xlsx?org={organization}",
+        gate(Cap.CSR_PARTICIPATE, CSR_ORGS_ACTED_FOR),
+        "organization",
+        CSR_PORTAL_ORGS,
+    ),
+    CsrPage("portal-proposal-new", "GET", "/mitra-csr/usulan/baru/", gate(Cap.CSR_PARTICIPATE)),
+    # A complete draft for the company (current cycle, its own allocated household): saved by a partner only.
+    CsrPage(
+        "portal-proposal-new-post",
+        "POST",
+        "/mitra-csr/usulan/baru/",
+        gate(Cap.CSR_PARTICIPATE, ok=302),
+        data=(
+            ("title", "Usulan {mark}"),
+            ("assistance_kind", "{need}"),
+            ("cluster", "{cluster}"),
+            ("strategy", "{strategy}"),
+            ("budget", "1000000"),
+            ("starts_on", "{today}"),
+            ("ends_on", "{later}"),
+            ("contact_name", "Narahubung {mark}"),
+            ("household_ids", "{household}"),
+            ("tambahan-TOTAL_FORMS", "0"),
+            ("tambahan-INITIAL_FORMS", "0"),
+        ),
+        writes=lambda a, t: Cap.CSR_PARTICIPATE in caps(a),
+    ),
+    CsrPage(
+        "portal-proposal-detail", "GET", "/mitra-csr/usulan/{proposal}/", _PORTAL_PROPOSAL, "proposal", PROPOSAL_TARGETS
+    ),
+    # Only a draft (or returned) proposal opens in the form; any other is a 404 even for its company.
+    CsrPage(
+        "portal-proposal-edit",
+        "GET",
+        "/mitra-csr/usulan/{proposal}/ubah/",
+        gate(Cap.CSR_PARTICIPATE, CSR_PROPOSALS_OWNED, ok=_csr_proposal_ok(("draft",))),
+        "proposal",
+        PROPOSAL_TARGETS,
+    ),
+    CsrPage(
+        "portal-proposal-edit-post",
+        "POST",
+        "/mitra-csr/usulan/{proposal}/ubah/",
+        gate(Cap.CSR_PARTICIPATE, CSR_PROPOSALS_OWNED, ok=_csr_proposal_ok(("draft",), ok=302)),
+        "proposal",
+        PROPOSAL_TARGETS,
+        data=(
+            ("title", "Usulan {mark}"),
+            ("assistance_kind", "{need}"),
+            ("cluster", "{cluster}"),
+            ("strategy", "{strategy}"),
+            ("budget", "1000000"),
+            ("starts_on", "{today}"),
+            ("ends_on", "{later}"),
+            ("contact_name", "Narahubung {mark}"),
+            ("household_ids", "{household}"),
+            ("tambahan-TOTAL_FORMS", "0"),
+            ("tambahan-INITIAL_FORMS", "0"),
+        ),
+        writes=lambda a, t: t in CSR_PROPOSALS_OWNED[a] and csr_status(str(t)) == "draft",
+    ),
+    # Withdraw (with a reason): the company's own draft or submitted proposal; an agreed one answers a message.
+    CsrPage(
+        "portal-proposal-withdraw",
+        "POST",
+        "/mitra-csr/usulan/{proposal}/tindakan/",
+        gate(Cap.CSR_PARTICIPATE, CSR_PROPOSALS_OWNED, ok=302),
+        "proposal",
+        PROPOSAL_TARGETS,
+        data=(("action", "withdraw"), ("note", "Ditarik {mark}")),
+        writes=_portal_withdraws,
+    ),
+    CsrPage(
+        "portal-agreement-pdf",
+        "GET",
+        "/mitra-csr/usulan/{proposal}/pks.pdf",
+        gate(Cap.CSR_PARTICIPATE, CSR_PROPOSALS_OWNED, ok=_with_agreement(200)),
+        "proposal",
+        PROPOSAL_TARGETS,
+    ),
+    CsrPage(
+        "portal-delivery-new",
+        "GET",
+        "/mitra-csr/usulan/{proposal}/penyaluran/baru/",
+        _PORTAL_PROPOSAL,
+        "proposal",
+        PROPOSAL_TARGETS,
+    ),
+    # A delivery to the proposal's target (the world's delivery there cancelled first, test_csr._prepare): recorded
+    # only on the company's agreed proposal; on a draft the household is no choice (the form again).
+    CsrPage(
+        "portal-delivery-new-post",
+        "POST",
+        "/mitra-csr/usulan/{proposal}/penyaluran/baru/",
+        gate(Cap.CSR_PARTICIPATE, CSR_PROPOSALS_OWNED, ok=_csr_proposal_ok(("agreed",), ok=302, otherwise=200)),
+        "proposal",
+        PROPOSAL_TARGETS,
+        data=(("household", "{household}"), ("delivered_on", "{today}"), ("quantity", "1"), ("note", "{mark}")),
+        writes=lambda a, t: t in CSR_PROPOSALS_OWNED[a] and csr_status(str(t)) == "agreed",
+    ),
+    # Partner A already sent its letter (→ its letter); partner B may write one.
+    CsrPage(
+        "portal-refusal-new",
+        "GET",
+        "/mitra-csr/surat-tidak-berpartisipasi/baru/",
+        gate(Cap.CSR_PARTICIPATE, ok=lambda a, t: 302 if CSR_REFUSALS_OWNED[a] else 200),
+    ),
+    # Refused by the service for both (A: its letter exists; B: its proposal is in the workflow): the form again.
+    CsrPage(
+        "portal-refusal-new-post",
+        "POST",
+        "/mitra-csr/surat-tidak-berpartisipasi/baru/",
+        gate(Cap.CSR_PARTICIPATE),
+        data=(
+            ("reason", "Tidak ada anggaran CSR pada tahun ini {mark}"),
+            ("signatory_name", "Direktur {mark}"),
+            ("signatory_position", "Direktur"),
+        ),
+    ),
+    CsrPage(
+        "portal-refusal-new-cycle",
+        "GET",
+        "/mitra-csr/surat-tidak-berpartisipasi/baru/?cycle={cycle}",
+        gate(Cap.CSR_PARTICIPATE, CSR_CYCLES_SEEN, ok=lambda a, t: 302 if CSR_REFUSALS_OWNED[a] else 200),
+        "cycle",
+        CYCLE_TARGETS,
+    ),
+    CsrPage(
+        "portal-refusal-detail",
+        "GET",
+        "/mitra-csr/surat-tidak-berpartisipasi/{refusal}/",
+        gate(Cap.CSR_PARTICIPATE, CSR_REFUSALS_OWNED),
+        "refusal",
+        REFUSAL_TARGETS,
+    ),
+    CsrPage(
+        "portal-refusal-pdf",
+        "GET",
+        "/mitra-csr/surat-tidak-berpartisipasi/{refusal}/surat.pdf",
+        gate(Cap.CSR_PARTICIPATE, CSR_REFUSALS_OWNED),
+        "refusal",
+        REFUSAL_TARGETS,
+    ),
+)
+CSR_PAGES: tuple[CsrPage, ...] = (*CSR_SECRETARIAT_PAGES, *CSR_PORTAL_PAGES)
+
+
+# CSR API (/api/v1/csr/, csr/api.py): Cap.API and, per action, the capability of the role that takes it: reads
+# CSR_MANAGE or CSR_PARTICIPATE, the secretariat's steps CSR_MANAGE, the company's CSR_PARTICIPATE (else 403);
+# then the row (for_user) → 404; then the business rule (400 with {message, code, extra}).
+_CSR_READ = (Cap.CSR_MANAGE, Cap.CSR_PARTICIPATE)
+ApiRule = Callable[[str, "str | None"], int]
+
+
+def csr_api_gate(
+    capabilities: tuple[str, ...], seen: dict[str, frozenset[str]] | None = None, ok: int | ApiRule = 200
+) -> ApiRule:
+    def rule(actor: str, target: str | None) -> int:
+        if Cap.API not in caps(actor) or not any(c in caps(actor) for c in capabilities):
+            return 403
+        if seen is not None and target is not None and target not in seen[actor]:
+            return 404
+        return ok(actor, target) if callable(ok) else ok
+
+    return rule
+
+
+@dataclass(frozen=True)
+class CsrEndpoint:
+    """One CSR API request: method, URL (placeholders as CsrPage), JSON body (``{mark}`` etc. as CsrPage) and who
+    gets what (anonymous: ANONYMOUS_API). Run with every API_FORMATS suffix."""
+
+    name: str
+    method: str
+    url: str
+    expect: ApiRule
+    target_kind: str | None = None
+    targets: tuple[str | None, ...] = (None,)
+    data: tuple[tuple[str, Any], ...] = ()
+    writes: Callable[[str, str | None], bool] | None = None
+
+    def path(self, fmt: str = "", **values: object) -> str:
+        defaults = {"cycle": 1, "proposal": 1, "refusal": 1, "allocation": 1, "target": 1}
+        path, _, query = self.url.format(**{**defaults, **values}).partition("?")
+        if fmt:
+            path = path.rstrip("/") + fmt
+        return f"{path}?{query}" if query else path
+
+
+# The workflow steps as API actions (csr.services.TRANSITIONS): who takes each, and on which of the world's
+# proposals it succeeds (200) — every other visible one is refused by the rules (400).
+CSR_STEPS: dict[str, tuple[tuple[str, ...], frozenset[str]]] = {
+    # Partner A already wrote its refusal letter for the cycle (world._csr): its draft is refused (already_refused).
+    "submit": ((Cap.CSR_PARTICIPATE,), frozenset()),
+    "withdraw": ((Cap.CSR_PARTICIPATE,), frozenset({A_DRAFT, B_SUBMITTED})),
+    "return": ((Cap.CSR_MANAGE,), frozenset({B_SUBMITTED})),
+    "verify": ((Cap.CSR_MANAGE,), frozenset()),  # B's target is not verified in the field yet
+    "agree": ((Cap.CSR_MANAGE,), frozenset()),  # nothing verified
+    "implement": ((Cap.CSR_PARTICIPATE,), frozenset({A_AGREED})),  # A's delivery is recorded
+    "report": ((Cap.CSR_PARTICIPATE,), frozenset()),  # nothing implemented
+}
+CSR_STEP_DATA: dict[str, tuple[tuple[str, Any], ...]] = {
+    "withdraw": (("note", "Ditarik {mark}"),),
+    "return": (("note", "Perbaiki {mark}"),),
+    "report": (("final_report", "Laporan {mark}"),),
+}
+
+
+def _step(name: str) -> CsrEndpoint:
+    capabilities, succeeds = CSR_STEPS[name]
+    seen = CSR_PROPOSALS_SEEN if capabilities == (Cap.CSR_PARTICIPATE,) else CSR_PROPOSALS_MANAGED
+    return CsrEndpoint(
+        f"csr-api-proposal-{name}",
+        "POST",
+        f"/api/v1/csr/proposals/{{proposal}}/{name}/",
+        csr_api_gate(capabilities, seen, lambda a, t: 200 if t in succeeds else 400),
+        "proposal",
+        PROPOSAL_TARGETS,
+        data=CSR_STEP_DATA.get(name, (("note", "{mark}"),)),
+        writes=lambda a, t: t in seen[a] and t in succeeds and capabilities[0] in caps(a) and Cap.API in caps(a),
+    )
+
+
+def _api_may(capability: str, seen: dict[str, frozenset[str]] | None = None) -> Callable[[str, str | None], bool]:
+    return lambda a, t: {Cap.API, capability} <= caps(a) and (seen is None or t in seen[a])
+
+
+CSR_API = (
+    CsrEndpoint("csr-api-cycles", "GET", "/api/v1/csr/cycles/", csr_api_gate(_CSR_READ)),
+    CsrEndpoint(
+        "csr-api-cycle",
+        "GET",
+        "/api/v1/csr/cycles/{cycle}/",
+        csr_api_gate(_CSR_READ, CSR_CYCLES_SEEN),
+        "cycle",
+        CYCLE_TARGETS,
+    ),
+    # A new cycle of the secretariat's own region (the default region).
+    CsrEndpoint(
+        "csr-api-cycle-create",
+        "POST",
+        "/api/v1/csr/cycles/",
+        csr_api_gate((Cap.CSR_MANAGE,), ok=201),
+        data=(
+            ("year", "{year}"),
+            ("name", "Siklus {mark}"),
+            ("proposal_deadline", "{soon}"),
+            ("verification_starts", "{later}"),
+            ("verification_ends", "{later}"),
+            ("realisation_deadline", "{later}"),
+        ),
+        writes=_api_may(Cap.CSR_MANAGE),
+    ),
+    CsrEndpoint(
+        "csr-api-cycle-patch",
+        "PATCH",
+        "/api/v1/csr/cycles/{cycle}/",
+        csr_api_gate((Cap.CSR_MANAGE,), CSR_CYCLES_MANAGED),
+        "cycle",
+        CYCLE_TARGETS,
+        data=(("note", "Catatan {mark}"),),
+        writes=_api_may(Cap.CSR_MANAGE, CSR_CYCLES_MANAGED),
+    ),
+    CsrEndpoint("csr-api-allocations", "GET", "/api/v1/csr/allocations/", csr_api_gate(_CSR_READ)),
+    # Another region's cycle asked for by id: refused as unknown (400 cycle_not_found), never its rows.
+    CsrEndpoint(
+        "csr-api-allocations-cycle",
+        "GET",
+        "/api/v1/csr/allocations/?cycle={cycle}",
+        csr_api_gate(_CSR_READ, ok=lambda a, t: 200 if t in CSR_CYCLES_SEEN[a] else 400),
+        "cycle",
+        CYCLE_TARGETS,
+    ),
+    CsrEndpoint(
+        "csr-api-allocation",
+        "GET",
+        "/api/v1/csr/allocations/{allocation}/",
+        csr_api_gate(_CSR_READ, CSR_ALLOCATIONS_SEEN),
+        "allocation",
+        CSR_ALLOCATION_TARGETS,
+    ),
+    # Allocate the free Kendal household to partner B in the Kendal cycle: the Kendal secretariat (and the
+    # province's) get the counts; the Kukar secretariat neither sees the cycle nor the company (400).
+    CsrEndpoint(
+        "csr-api-allocate",
+        "POST",
+        "/api/v1/csr/allocations/",
+        csr_api_gate((Cap.CSR_MANAGE,), ok=lambda a, t: 400 if a == "secretariat_kukar" else 201),
+        data=(
+            ("cycle", "{cycle_kendal}"),
+            ("organization", "{partner_b}"),
+            ("assistance_kind", "{need_code}"),
+            ("household_ids", ["{unallocated}"]),
+            ("note", "{mark}"),
+        ),
+        writes=lambda a, t: {Cap.API, Cap.CSR_MANAGE} <= caps(a) and a != "secretariat_kukar",
+    ),
+    CsrEndpoint(
+        "csr-api-allocation-release",
+        "POST",
+        "/api/v1/csr/allocations/{allocation}/release/",
+        csr_api_gate((Cap.CSR_MANAGE,), CSR_ALLOCATIONS_MANAGED),
+        "allocation",
+        CSR_ALLOCATION_TARGETS,
+        data=(("reason", "Dikembalikan {mark}"),),
+        writes=_api_may(Cap.CSR_MANAGE, CSR_ALLOCATIONS_MANAGED),
+    ),
+    CsrEndpoint("csr-api-proposals", "GET", "/api/v1/csr/proposals/", csr_api_gate(_CSR_READ)),
+    CsrEndpoint(
+        "csr-api-proposal",
+        "GET",
+        "/api/v1/csr/proposals/{proposal}/",
+        csr_api_gate(_CSR_READ, CSR_PROPOSALS_SEEN),
+        "proposal",
+        PROPOSAL_TARGETS,
+    ),
+    # A draft of the company in the Kendal cycle (its own allocated household): 201 for a partner.
+    CsrEndpoint(
+        "csr-api-proposal-create",
+        "POST",
+        "/api/v1/csr/proposals/",
+        csr_api_gate((Cap.CSR_PARTICIPATE,), ok=201),
+        data=(
+            ("cycle", "{cycle_kendal}"),
+            ("title", "Usulan {mark}"),
+            ("assistance_kind", "{need_code}"),
+            ("cluster", "{cluster_code}"),
+            ("strategy", "{strategy_code}"),
+            ("starts_on", "{today}"),
+            ("ends_on", "{later}"),
+            ("contact_name", "Narahubung {mark}"),
+            ("household_ids", ["{household}"]),
+        ),
+        writes=_api_may(Cap.CSR_PARTICIPATE),
+    ),
+    CsrEndpoint(
+        "csr-api-proposal-patch",
+        "PATCH",
+        "/api/v1/csr/proposals/{proposal}/",
+        csr_api_gate((Cap.CSR_PARTICIPATE,), CSR_PROPOSALS_SEEN, ok=lambda a, t: 200 if t == A_DRAFT else 400),
+        "proposal",
+        PROPOSAL_TARGETS,
+        data=(("title", "Usulan {mark}"),),
+        writes=lambda a, t: _api_may(Cap.CSR_PARTICIPATE, CSR_PROPOSALS_SEEN)(a, t) and t == A_DRAFT,
+    ),
+    *[_step(name) for name in CSR_STEPS],
+    CsrEndpoint(
+        "csr-api-proposal-targets",
+        "GET",
+        "/api/v1/csr/proposals/{proposal}/targets/",
+        csr_api_gate(_CSR_READ, CSR_PROPOSALS_SEEN),
+        "proposal",
+        PROPOSAL_TARGETS,
+    ),
+    CsrEndpoint(
+        "csr-api-target-verify",
+        "POST",
+        "/api/v1/csr/proposals/{proposal}/targets/{target}/verify/",
+        csr_api_gate((Cap.CSR_MANAGE,), CSR_PROPOSALS_MANAGED, lambda a, t: 200 if t == B_SUBMITTED else 400),
+        "proposal",
+        PROPOSAL_TARGETS,
+        data=(("result", "eligible"), ("note", "Layak {mark}")),
+        writes=lambda a, t: _api_may(Cap.CSR_MANAGE, CSR_PROPOSALS_MANAGED)(a, t) and t == B_SUBMITTED,
+    ),
+    CsrEndpoint(
+        "csr-api-proposal-overlaps",
+        "GET",
+        "/api/v1/csr/proposals/{proposal}/overlaps/",
+        csr_api_gate((Cap.CSR_MANAGE,), CSR_PROPOSALS_MANAGED),
+        "proposal",
+        PROPOSAL_TARGETS,
+    ),
+    CsrEndpoint(
+        "csr-api-proposal-agreement",
+        "GET",
+        "/api/v1/csr/proposals/{proposal}/agreement/",
+        csr_api_gate(_CSR_READ, CSR_PROPOSALS_SEEN, lambda a, t: 200 if t in _AGREEMENT else 404),
+        "proposal",
+        PROPOSAL_TARGETS,
+    ),
+    CsrEndpoint(
+        "csr-api-proposal-deliveries",
+        "GET",
+        "/api/v1/csr/proposals/{proposal}/deliveries/",
+        csr_api_gate(_CSR_READ, CSR_PROPOSALS_SEEN),
+        "proposal",
+        PROPOSAL_TARGETS,
+    ),
+    # A delivery to the proposal's target (the world's one cancelled first, as on the page): only on an agreed one.
+    CsrEndpoint(
+        "csr-api-delivery-create",
+        "POST",
+        "/api/v1/csr/proposals/{proposal}/deliveries/",
+        csr_api_gate((Cap.CSR_PARTICIPATE,), CSR_PROPOSALS_SEEN, lambda a, t: 201 if t == A_AGREED else 400),
+        "proposal",
+        PROPOSAL_TARGETS,
+        data=(("household", "{household}"), ("delivered_on", "{today}"), ("note", "{mark}")),
+        writes=lambda a, t: _api_may(Cap.CSR_PARTICIPATE, CSR_PROPOSALS_SEEN)(a, t) and t == A_AGREED,
+    ),
+    CsrEndpoint("csr-api-refusals", "GET", "/api/v1/csr/refusals/", csr_api_gate(_CSR_READ)),
+    CsrEndpoint(
+        "csr-api-refusal",
+        "GET",
+        "/api/v1/csr/refusals/{refusal}/",
+        csr_api_gate(_CSR_READ, CSR_REFUSALS_SEEN),
+        "refusal",
+        REFUSAL_TARGETS,
+    ),
+    # Partner A already wrote its letter, partner B has a proposal in the workflow: both refused (400).
+    CsrEndpoint(
+        "csr-api-refusal-create",
+        "POST",
+        "/api/v1/csr/refusals/",
+        csr_api_gate((Cap.CSR_PARTICIPATE,), ok=400),
+        data=(
+            ("cycle", "{cycle_kendal}"),
+            ("reason", "Tidak ada anggaran CSR pada tahun ini {mark}"),
+            ("signatory_name", "Direktur {mark}"),
+            ("signatory_position", "Direktur"),
+        ),
+    ),
+    CsrEndpoint(
+        "csr-api-refusal-acknowledge",
+        "POST",
+        "/api/v1/csr/refusals/{refusal}/acknowledge/",
+        csr_api_gate((Cap.CSR_MANAGE,), CSR_REFUSALS_MANAGED),
+        "refusal",
+        REFUSAL_TARGETS,
+        data=(("note", "Diterima {mark}"),),
+        writes=_api_may(Cap.CSR_MANAGE, CSR_REFUSALS_MANAGED),
+    ),
+    CsrEndpoint(
+        "csr-api-refusal-letter",
+        "GET",
+        "/api/v1/csr/refusals/{refusal}/letter/",
+        csr_api_gate(_CSR_READ, CSR_REFUSALS_SEEN),
+        "refusal",
+        REFUSAL_TARGETS,
+    ),
+)

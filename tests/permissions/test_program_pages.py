@@ -275,7 +275,7 @@ def test_board_lists_the_region_and_hides_drafts(as_actor: Any, world: World, ac
     region = {"secretariat": "3324", "leadership": "3324", "secretariat_kukar": "6402"}.get(actor)
     reporting = {
         world.organizations[key].pk
-        for key in ("opd_officer", "partner", "partner_b", "other_agency", "kukar_opd", "kukar_partner")
+        for key in ("opd_officer", "partner", "partner_b", "partner_c", "other_agency", "kukar_opd", "kukar_partner")
         if world.organizations[key].region_id == region
     }
     assert shown == reporting  # the province secretariat's own region (33) has no reporting organization

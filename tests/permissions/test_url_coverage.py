@@ -11,6 +11,8 @@ from tests.permissions.matrix import (
     API_ENDPOINTS,
     API_FORMATS,
     API_WRITES,
+    CSR_API,
+    CSR_PAGES,
     EXEMPT_ROUTES,
     GAP_API,
     GAP_PAGES,
@@ -44,6 +46,8 @@ def _matrix_paths() -> list[str]:
     paths += [endpoint.path(fmt) for endpoint in API_ENDPOINTS for fmt in API_FORMATS]
     paths += [page.path() for page in GAP_PAGES]
     paths += [endpoint.path() for endpoint in GAP_API]
+    paths += [page.path() for page in CSR_PAGES]
+    paths += [endpoint.path(fmt) for endpoint in CSR_API for fmt in API_FORMATS]
     return paths
 
 

@@ -164,6 +164,8 @@ class World:
     gap_runs: dict[str, GapRun] = field(default_factory=dict)
     graduations: dict[str, Graduation] = field(default_factory=dict)
     periodic_reports: dict[str, PeriodicReport] = field(default_factory=dict)
+    # CSR portal (issue 7): cycles, proposals, refusals, allocations by target (world_csr.build_csr).
+    csr: Any = None
 
     def user(self, actor: str) -> Any:
         return self.users.get(actor)
