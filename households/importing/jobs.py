@@ -55,12 +55,12 @@ from django.utils.translation import gettext as _
 
 from households.importing import engine
 from households.importing.types import (
+    CSR_ALLOCATION,
     DTKS,
     DTSEN,
     FAMILY,
     INTERVENTION,
     PERSON,
-    CSR_ALLOCATION,
     VERVAL,
     Counts,
     ImportFileError,
