@@ -71,6 +71,7 @@ from tests.permissions.world_csr import (
     CsrWorld,
 )
 from tkpk.identifiers import mask_identifier
+from tkpk.models import AccessAction, PersonalDataAccess
 
 pytestmark = pytest.mark.django_db
 
@@ -295,6 +296,7 @@ def test_csr_page(
     path = csr_page.path(**values)
     _prepare(csr_page, world, csr, target)
     before = _snapshot(csr)
+    logs_before = set(PersonalDataAccess.objects.values_list("pk", flat=True))
 
     client = as_actor(actor)
     data = _page_data(csr_page, values, csr, target)
@@ -316,6 +318,16 @@ def test_csr_page(
         assert after == before, f"{actor}: {csr_page.name} ({expected}) changed the CSR rows"
     if csr_page.method == "POST" and expected in (403, 404, LOGIN):
         assert mark not in json.dumps(after, default=str)
+    # By-name reads are logged; a partner's log names only households of its own allocation.
+    logs = PersonalDataAccess.objects.exclude(pk__in=logs_before)
+    if expected != 200:
+        assert not logs.exists(), f"{actor}: a refused {path} was logged as a by-name read"
+    if actor in PARTNERS:
+        allowed = {world.households[t].pk for t in CSR_ALLOCATIONS_SEEN[actor]}
+        for log in logs.exclude(object_type__icontains="refusal"):
+            assert set(log.object_ids) <= allowed, (path, log.object_type, log.object_ids)
+    if expected == 200 and actor in PARTNERS and csr_page.name in ("portal-allocation-xlsx", "portal-agreement-pdf"):
+        assert logs.filter(user=world.user(actor), action=AccessAction.EXPORT).exists()
 
 
 # ----------------------------------------------------------------------------------------------------- API
