@@ -170,6 +170,7 @@ def allocation_step(args: argparse.Namespace, results: Results, ctx: dict[str, A
         + meter.cpu,
     )
     details["big"] = {"households": len(big_ids), "seconds": seconds, "created": result.created}
+    analyze_written()  # 26k new rows: autovacuum would analyse them before the next allocations
 
     # 300 companies x ~100 households of their area not yet allocated for their need (chosen outside the timer).
     rng = random.Random(args.seed + 72)
@@ -541,15 +542,11 @@ def page_list(args: argparse.Namespace, ctx: dict[str, Any]) -> list[Page]:
     return pages
 
 
-def pages_step(args: argparse.Namespace, results: Results, ctx: dict[str, Any]) -> None:
-    from django.contrib.auth import get_user_model
+def analyze_written() -> None:
+    """The bench server runs without autovacuum: analyse what this run wrote (tens of thousands of allocations,
+    targets, deliveries) as autovacuum would within a minute, so the plans are those of a live server."""
     from django.db import connection
-    from django.test import Client
-    from django.test.utils import CaptureQueriesContext
 
-    print("\n== Pages and API (Django test Client, server time)", flush=True)
-    # The bench server runs without autovacuum: analyse what this run wrote (tens of thousands of allocations,
-    # targets, deliveries) as autovacuum would, so the plans are those of a live server.
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT string_agg(quote_ident(relname), ', ') FROM pg_stat_user_tables "
@@ -557,6 +554,16 @@ def pages_step(args: argparse.Namespace, results: Results, ctx: dict[str, Any]) 
         )
         tables = cursor.fetchone()[0]
         cursor.execute(f"ANALYZE {tables}")
+
+
+def pages_step(args: argparse.Namespace, results: Results, ctx: dict[str, Any]) -> None:
+    from django.contrib.auth import get_user_model
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    print("\n== Pages and API (Django test Client, server time)", flush=True)
+    analyze_written()
     clients: dict[str, Client] = {}
     pages: dict[str, Any] = {}
     for page in page_list(args, ctx):
