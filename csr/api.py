@@ -236,7 +236,7 @@ class CycleViewSet(CsrViewSet[CsrCycle], mixins.ListModelMixin, mixins.RetrieveM
         request=CycleInputSerializer,
         responses={201: CycleOutputSerializer, 400: ERROR_400, 403: ERROR_403},
     )
-    def create(self, request: Request) -> Response:
+    def create(self, request: Request, **kwargs: Any) -> Response:
         serializer = CycleInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
@@ -259,7 +259,7 @@ class CycleViewSet(CsrViewSet[CsrCycle], mixins.ListModelMixin, mixins.RetrieveM
         request=CycleInputSerializer(partial=True),
         responses={200: CycleOutputSerializer, 400: ERROR_400, 403: ERROR_403},
     )
-    def partial_update(self, request: Request, pk: str | None = None) -> Response:
+    def partial_update(self, request: Request, pk: str | None = None, **kwargs: Any) -> Response:
         cycle = self.get_object()
         serializer = CycleInputSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
@@ -377,7 +377,7 @@ class AllocationViewSet(CsrViewSet[Allocation], mixins.ListModelMixin, mixins.Re
             403: ERROR_403,
         },
     )
-    def create(self, request: Request) -> Response:
+    def create(self, request: Request, **kwargs: Any) -> Response:
         serializer = AllocationCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
@@ -407,7 +407,7 @@ class AllocationViewSet(CsrViewSet[Allocation], mixins.ListModelMixin, mixins.Re
         responses={200: AllocationOutputSerializer, 400: ERROR_400, 403: ERROR_403},
     )
     @action(detail=True, methods=["post"])
-    def release(self, request: Request, pk: str | None = None) -> Response:
+    def release(self, request: Request, pk: str | None = None, **kwargs: Any) -> Response:
         allocation = self.get_object()
         serializer = ReasonSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -528,7 +528,7 @@ class ProposalViewSet(CsrViewSet[Proposal], mixins.ListModelMixin, mixins.Retrie
         request=ProposalInputSerializer,
         responses={201: ProposalDetailSerializer, 400: ERROR_400, 403: ERROR_403},
     )
-    def create(self, request: Request) -> Response:
+    def create(self, request: Request, **kwargs: Any) -> Response:
         serializer = ProposalInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
@@ -546,7 +546,7 @@ class ProposalViewSet(CsrViewSet[Proposal], mixins.ListModelMixin, mixins.Retrie
         request=ProposalInputSerializer(partial=True),
         responses={200: ProposalDetailSerializer, 400: ERROR_400, 403: ERROR_403},
     )
-    def partial_update(self, request: Request, pk: str | None = None) -> Response:
+    def partial_update(self, request: Request, pk: str | None = None, **kwargs: Any) -> Response:
         proposal = self.get_object()
         serializer = ProposalInputSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
@@ -580,7 +580,7 @@ class ProposalViewSet(CsrViewSet[Proposal], mixins.ListModelMixin, mixins.Retrie
         NoteSerializer,
     )
     @action(detail=True, methods=["post"])
-    def submit(self, request: Request, pk: str | None = None) -> Response:
+    def submit(self, request: Request, pk: str | None = None, **kwargs: Any) -> Response:
         return self._transition(request, NoteSerializer)
 
     @_transition_schema(
@@ -589,7 +589,7 @@ class ProposalViewSet(CsrViewSet[Proposal], mixins.ListModelMixin, mixins.Retrie
         WithdrawSerializer,
     )
     @action(detail=True, methods=["post"])
-    def withdraw(self, request: Request, pk: str | None = None) -> Response:
+    def withdraw(self, request: Request, pk: str | None = None, **kwargs: Any) -> Response:
         return self._transition(request, WithdrawSerializer)
 
     @_transition_schema(
@@ -598,7 +598,7 @@ class ProposalViewSet(CsrViewSet[Proposal], mixins.ListModelMixin, mixins.Retrie
         NoteRequiredSerializer,
     )
     @action(detail=True, methods=["post"], url_path="return", url_name="return")
-    def return_(self, request: Request, pk: str | None = None) -> Response:
+    def return_(self, request: Request, pk: str | None = None, **kwargs: Any) -> Response:
         return self._transition(request, NoteRequiredSerializer)
 
     @_transition_schema(
@@ -607,7 +607,7 @@ class ProposalViewSet(CsrViewSet[Proposal], mixins.ListModelMixin, mixins.Retrie
         NoteSerializer,
     )
     @action(detail=True, methods=["post"])
-    def verify(self, request: Request, pk: str | None = None) -> Response:
+    def verify(self, request: Request, pk: str | None = None, **kwargs: Any) -> Response:
         return self._transition(request, NoteSerializer)
 
     @_transition_schema(
@@ -617,7 +617,7 @@ class ProposalViewSet(CsrViewSet[Proposal], mixins.ListModelMixin, mixins.Retrie
         AgreeSerializer,
     )
     @action(detail=True, methods=["post"])
-    def agree(self, request: Request, pk: str | None = None) -> Response:
+    def agree(self, request: Request, pk: str | None = None, **kwargs: Any) -> Response:
         return self._transition(request, AgreeSerializer)
 
     @_transition_schema(
@@ -626,12 +626,12 @@ class ProposalViewSet(CsrViewSet[Proposal], mixins.ListModelMixin, mixins.Retrie
         NoteSerializer,
     )
     @action(detail=True, methods=["post"])
-    def implement(self, request: Request, pk: str | None = None) -> Response:
+    def implement(self, request: Request, pk: str | None = None, **kwargs: Any) -> Response:
         return self._transition(request, NoteSerializer)
 
     @_transition_schema("Kirim laporan akhir (mitra)", "Dari terlaksana; laporan akhir wajib.", ReportSerializer)
     @action(detail=True, methods=["post"])
-    def report(self, request: Request, pk: str | None = None) -> Response:
+    def report(self, request: Request, pk: str | None = None, **kwargs: Any) -> Response:
         return self._transition(request, ReportSerializer)
 
     # ------------------------------------------------------------------------ targets and verification
@@ -651,7 +651,7 @@ class ProposalViewSet(CsrViewSet[Proposal], mixins.ListModelMixin, mixins.Retrie
         responses={200: TargetOutputSerializer(many=True)},
     )
     @action(detail=True, methods=["get"], pagination_class=None)
-    def targets(self, request: Request, pk: str | None = None) -> Response:
+    def targets(self, request: Request, pk: str | None = None, **kwargs: Any) -> Response:
         proposal = self.get_object()
         rows = list(self._targets(proposal).order_by("pk"))
         self._log(
@@ -678,7 +678,9 @@ class ProposalViewSet(CsrViewSet[Proposal], mixins.ListModelMixin, mixins.Retrie
         url_path=r"targets/(?P<target_id>[0-9]+)/verify",
         url_name="target-verify",
     )
-    def verify_target(self, request: Request, pk: str | None = None, target_id: str | None = None) -> Response:
+    def verify_target(
+        self, request: Request, pk: str | None = None, target_id: str | None = None, **kwargs: Any
+    ) -> Response:
         proposal = self.get_object()
         target = ProposalTarget.objects.for_user(request.user).filter(proposal=proposal, pk=int(target_id or 0)).first()
         if target is None:
@@ -710,7 +712,7 @@ class ProposalViewSet(CsrViewSet[Proposal], mixins.ListModelMixin, mixins.Retrie
         responses={200: OverlapSerializer(many=True), 403: ERROR_403},
     )
     @action(detail=True, methods=["get"], pagination_class=None)
-    def overlaps(self, request: Request, pk: str | None = None) -> Response:
+    def overlaps(self, request: Request, pk: str | None = None, **kwargs: Any) -> Response:
         proposal = self.get_object()
         found = selectors.proposal_overlaps(proposal=proposal)
         names = dict(
@@ -734,7 +736,7 @@ class ProposalViewSet(CsrViewSet[Proposal], mixins.ListModelMixin, mixins.Retrie
         responses={**PDF_200, 404: OpenApiResponse(description=gettext_lazy("Usulan ini belum memiliki PKS."))},
     )
     @action(detail=True, methods=["get"])
-    def agreement(self, request: Request, pk: str | None = None) -> FileResponse:
+    def agreement(self, request: Request, pk: str | None = None, **kwargs: Any) -> FileResponse:
         proposal = self.get_object()
         agreement = Agreement.objects.for_user(request.user).filter(proposal=proposal).first()
         if agreement is None or not agreement.pdf:
@@ -770,7 +772,7 @@ class ProposalViewSet(CsrViewSet[Proposal], mixins.ListModelMixin, mixins.Retrie
         responses={201: InterventionOutputSerializer, 400: ERROR_400, 403: ERROR_403},
     )
     @action(detail=True, methods=["get", "post"])
-    def deliveries(self, request: Request, pk: str | None = None) -> Response:
+    def deliveries(self, request: Request, pk: str | None = None, **kwargs: Any) -> Response:
         proposal = self.get_object()
         if request.method == "POST":
             serializer = DeliveryInputSerializer(data=request.data)
@@ -829,7 +831,7 @@ class RefusalViewSet(CsrViewSet[Refusal], mixins.ListModelMixin, mixins.Retrieve
         request=RefusalInputSerializer,
         responses={201: RefusalOutputSerializer, 400: ERROR_400, 403: ERROR_403},
     )
-    def create(self, request: Request) -> Response:
+    def create(self, request: Request, **kwargs: Any) -> Response:
         serializer = RefusalInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
@@ -845,7 +847,7 @@ class RefusalViewSet(CsrViewSet[Refusal], mixins.ListModelMixin, mixins.Retrieve
         responses={200: RefusalOutputSerializer, 400: ERROR_400, 403: ERROR_403},
     )
     @action(detail=True, methods=["post"])
-    def acknowledge(self, request: Request, pk: str | None = None) -> Response:
+    def acknowledge(self, request: Request, pk: str | None = None, **kwargs: Any) -> Response:
         refusal = self.get_object()
         serializer = AcknowledgeSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -860,7 +862,7 @@ class RefusalViewSet(CsrViewSet[Refusal], mixins.ListModelMixin, mixins.Retrieve
         responses={**PDF_200, 404: OpenApiResponse(description=gettext_lazy("Surat belum dibuat."))},
     )
     @action(detail=True, methods=["get"])
-    def letter(self, request: Request, pk: str | None = None) -> FileResponse:
+    def letter(self, request: Request, pk: str | None = None, **kwargs: Any) -> FileResponse:
         refusal = self.get_object()
         if not refusal.letter_pdf:
             raise NotFound(_("Surat belum dibuat."))
