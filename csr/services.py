@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.files.base import ContentFile
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -260,7 +260,18 @@ def allocations_create(
     result.allocation_ids = sorted(after - before)
     result.created = len(result.allocation_ids)
     result.taken_by_other += len(rows) - result.created
+    if result.created >= BIG_ALLOCATION and connection.vendor == "postgresql":
+        # Autovacuum may be off or late: fresh statistics keep the allocation pages on their indexes.
+        transaction.on_commit(_analyse_allocations)
     return result
+
+
+BIG_ALLOCATION = 5000
+
+
+def _analyse_allocations() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {Allocation._meta.db_table}")
 
 
 @transaction.atomic

@@ -1,6 +1,7 @@
 """One proposal through the whole workflow with real services (a quick end-to-end of csr.services)."""
 
 import datetime as dt
+from typing import Any
 
 import pytest
 from pypdf import PdfReader
@@ -106,3 +107,34 @@ def test_editing_a_returned_proposal_keeps_the_field_verification_of_kept_target
         first.pk: VerificationResult.ELIGIBLE,
         third.pk: VerificationResult.PENDING,
     }
+
+
+@pytest.mark.postgres
+def test_a_big_allocation_refreshes_the_table_statistics_after_the_commit(
+    monkeypatch: pytest.MonkeyPatch, django_capture_on_commit_callbacks: Any
+) -> None:
+    from django.db import connection
+
+    monkeypatch.setattr(services, "BIG_ALLOCATION", 2)
+    secretariat = f.user_with_role(Role.SECRETARIAT)
+    company = f.user_with_role(Role.PARTNER).test_organization
+    households = f.HouseholdFactory.create_batch(2)
+
+    def analysed() -> int:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT analyze_count FROM pg_stat_user_tables WHERE relname = 'csr_allocation'")
+            return int(cursor.fetchone()[0])
+
+    before = analysed()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.allocations_create(
+            actor=secretariat,
+            cycle=f.CsrCycleFactory(),
+            organization=company,
+            assistance_kind=f.reference(AssistanceKind, "pangan"),
+            household_ids=[h.pk for h in households],
+        )
+    # The statistics collector reports asynchronously; the counter is read from this backend's snapshot.
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_stat_clear_snapshot()")
+    assert analysed() == before + 1
