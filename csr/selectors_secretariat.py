@@ -113,22 +113,38 @@ class PartnerRow:
         return any(p.status not in (ProposalStatus.DRAFT, ProposalStatus.WITHDRAWN) for p in self.proposals)
 
 
-def cycle_partners(*, user: Any, cycle: CsrCycle) -> list[PartnerRow]:
-    """Companies and other partners registered in the cycle's region (or its province), with their active
-    allocated households, proposals, refusal and reopening in this cycle; required sectors first."""
+def _partner_organizations(*, user: Any, cycle: CsrCycle) -> list[Organization]:
+    """Active partners registered in the cycle's region (or its province), required sectors first."""
     ancestors = [cycle.region_id[:n] for n in (2,) if n < len(cycle.region_id)]
     organizations = (
         Organization.objects.for_user(user)
         .filter(kind__in=services.PARTNER_KINDS, is_active=True)
         .filter(Q(region__code__startswith=cycle.region_id) | Q(region__code__in=ancestors))
-        .order_by("kind", "name")
     )
     required = set(cycle.required_sectors or [])
-    rows = {o.pk: PartnerRow(organization=o, required=bool(o.sector) and o.sector in required) for o in organizations}
+    return sorted(organizations, key=lambda o: (not (o.sector and o.sector in required), o.kind, o.name))
+
+
+def cycle_allocations(*, user: Any, cycle: CsrCycle) -> Any:
+    """The cycle's allocations the user may see. Every allocation of a cycle lies in the cycle's region
+    (``allocations_create`` refuses others), so the secretariat of that region needs no per-household scope
+    join (which at 50k allocations costs more than the page)."""
+    if services.may_manage_cycle(actor=user, cycle=cycle):
+        return Allocation.objects.filter(cycle=cycle)
+    return Allocation.objects.for_user(user).filter(cycle=cycle)
+
+
+def cycle_partners(*, user: Any, cycle: CsrCycle) -> list[PartnerRow]:
+    """Companies and other partners registered in the cycle's region (or its province), with their active
+    allocated households, proposals, refusal and reopening in this cycle; required sectors first."""
+    required = set(cycle.required_sectors or [])
+    rows = {
+        o.pk: PartnerRow(organization=o, required=bool(o.sector) and o.sector in required)
+        for o in _partner_organizations(user=user, cycle=cycle)
+    }
     allocated = (
-        Allocation.objects.for_user(user)
-        .filter(status=AllocationStatus.ACTIVE)
-        .filter(cycle=cycle, organization_id__in=rows)
+        cycle_allocations(user=user, cycle=cycle)
+        .filter(status=AllocationStatus.ACTIVE, organization_id__in=rows)
         .values("organization_id")
         .annotate(n=Count("household_id", distinct=True))
         .order_by()
@@ -141,11 +157,11 @@ def cycle_partners(*, user: Any, cycle: CsrCycle) -> list[PartnerRow]:
         rows[refusal.organization_id].refusal = refusal
     for reopen in CycleReopen.objects.for_user(user).filter(cycle=cycle, organization_id__in=rows):
         rows[reopen.organization_id].reopen = reopen
-    return sorted(rows.values(), key=lambda r: (not r.required, r.organization.kind, r.organization.name))
+    return list(rows.values())
 
 
 def cycle_partner_choices(*, user: Any, cycle: CsrCycle) -> list[Organization]:
-    return [row.organization for row in cycle_partners(user=user, cycle=cycle)]
+    return _partner_organizations(user=user, cycle=cycle)
 
 
 @dataclass
