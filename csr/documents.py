@@ -28,6 +28,15 @@ def _government(region: Region) -> str:
     return region.name
 
 
+def _place_name(region: Region) -> str:
+    """ "Kabupaten Kendal" → "Kendal", "Kota Semarang" → "Semarang": the Bupati / Wali Kota is addressed by it."""
+    name = region.name.strip()
+    for prefix in ("Kabupaten ", "Kab. ", "Kota "):
+        if name.lower().startswith(prefix.lower()):
+            return name[len(prefix) :].strip()
+    return name
+
+
 def agreement_targets(agreement: Agreement) -> list[dict[str, Any]]:
     """The eligible targets of the agreement's proposal, in desa and name order, NIK masked."""
     head_nik = Person.objects.filter(household=OuterRef("household_id"), relationship=Relationship.HEAD)
@@ -85,6 +94,7 @@ def refusal_letter_pdf(refusal: Refusal) -> bytes:
             "cycle": cycle,
             "organization": refusal.organization,
             "government": _government(cycle.region),
+            "place_name": _place_name(cycle.region),
             "is_city": cycle.region_id[2:3] in "789" and len(cycle.region_id) == 4,
             "contacts": list(refusal.organization.contacts.all()[:3]),
         },

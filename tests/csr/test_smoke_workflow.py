@@ -138,3 +138,20 @@ def test_a_big_allocation_refreshes_the_table_statistics_after_the_commit(
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_stat_clear_snapshot()")
     assert analysed() == before + 1
+
+
+def test_the_refusal_letter_is_addressed_to_the_bupati_through_bappeda() -> None:
+    company_user = f.user_with_role(Role.PARTNER)
+    refusal = services.refusal_submit(
+        actor=company_user,
+        organization=company_user.test_organization,
+        cycle=f.CsrCycleFactory(),
+        reason="Anggaran TJSL tahun ini sudah terikat program rehabilitasi lahan pascatambang.",
+        signatory_name="Andi Wijaya",
+        signatory_position="Direktur Utama",
+    )
+    reader = PdfReader(refusal.letter_pdf.path)
+    text = " ".join(" ".join(page.extract_text() for page in reader.pages).split())
+    assert "Bupati Kendal melalui Kepala Bappeda selaku Sekretariat TKPK" in text
+    assert "rehabilitasi lahan pascatambang" in text
+    assert refusal.letter_number in text
