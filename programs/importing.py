@@ -199,9 +199,6 @@ class _Context:
     actor: Any
     target_codes: list[str]
     today: dt.date
-    # A CSR agreement's program: only the proposal's targets found eligible (rules.listed_households).
-    listed_proposal_id: int | None = None
-    listed: set[int] | None = None
 
     @classmethod
     def of(cls, job: ImportJob) -> _Context:
@@ -218,8 +215,6 @@ class _Context:
             actor=actor,
             target_codes=sorted(program.target_regions.values_list("code", flat=True)),
             today=timezone.localdate(),
-            listed_proposal_id=rules.listed_proposal_id(program),
-            listed=rules.listed_households(program),
         )
 
     @property
@@ -683,22 +678,6 @@ def _pg_rules(staged: StagedFile, ctx: _Context) -> list[PgRule]:
             args={"status": _sql_case("s.hh_status", HouseholdStatus.choices)},
         ),
     ]
-    if ctx.listed_proposal_id is not None:
-        found.append(
-            PgRule(
-                code="not_listed_target",
-                severity="error",
-                field=recipient,
-                where=(
-                    "s.household_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM csr_proposaltarget t "
-                    "WHERE t.proposal_id = %s AND t.household_id = s.household_id AND t.verification = %s)"
-                ),
-                params=[ctx.listed_proposal_id, "eligible"],
-                value="s.household_id",
-                template=rules.msg_not_listed_target(program),
-                args={},
-            )
-        )
     outside = PgRule(
         code="outside_target_region",
         severity=ctx.outside_severity,  # type: ignore[arg-type]
@@ -975,7 +954,6 @@ def _memory_checks(import_file: ImportFile, ctx: _Context) -> tuple[StagedFile, 
             household_desil=household.desil,
             household_status=household.status,
             today=ctx.today,
-            household_listed=ctx.listed is None or household.id in ctx.listed,
         )
         error = next((x for x in violations if x.is_error), None)
         if error is None:

@@ -63,33 +63,6 @@ def msg_program_inactive(program: Program) -> str:
     return _("Program %(code)s tidak aktif.") % {"code": program.code}
 
 
-def msg_not_listed_target(program: Program) -> str:
-    return _(
-        "Keluarga ini bukan sasaran program %(code)s yang dinyatakan layak pada verifikasi lapangan (PKS CSR)."
-    ) % {"code": program.code}
-
-
-def listed_households(program: Program) -> set[int] | None:
-    """The households a program with a closed target list may deliver to: a CSR agreement's program reaches only
-    the proposal's targets found eligible in the joint field verification. None: any household."""
-    from csr.models import ProposalTarget, VerificationResult
-
-    proposal_id = listed_proposal_id(program)
-    if proposal_id is None:
-        return None
-    rows = ProposalTarget.objects.filter(
-        proposal_id=proposal_id, verification=VerificationResult.ELIGIBLE, household__isnull=False
-    )
-    return {pk for pk in rows.values_list("household_id", flat=True) if pk is not None}
-
-
-def listed_proposal_id(program: Program) -> int | None:
-    """The CSR proposal whose agreement created this program, if any."""
-    from csr.models import Proposal
-
-    return Proposal.objects.filter(program_id=program.pk).values_list("pk", flat=True).first()
-
-
 def in_target_regions(desa_code: str, target_codes: list[str]) -> bool:
     """Empty target list = the whole TKPK region. Targets may be kecamatan or desa (prefix match)."""
     return not target_codes or any(desa_code.startswith(code) for code in target_codes)
@@ -106,7 +79,6 @@ def delivery_violations(
     household_desil: int | None,
     household_status: str,
     today: dt.date,
-    household_listed: bool = True,
 ) -> list[RuleViolation]:
     """Everything wrong (errors) or worth a second look (warnings) about one delivery."""
     from programs.models import InterventionStatus, OutsideRegionPolicy
@@ -123,8 +95,6 @@ def delivery_violations(
     if household_status != HouseholdStatus.ACTIVE and status != InterventionStatus.CANCELLED:
         label = str(HouseholdStatus(household_status).label)
         found.append(RuleViolation("household_inactive", "household", msg_inactive_household(label)))
-    if not household_listed:
-        found.append(RuleViolation("not_listed_target", "household", msg_not_listed_target(program)))
     if not in_target_regions(household_desa_code, target_codes):
         severity = ERROR if program.outside_region_policy == OutsideRegionPolicy.REFUSE else WARNING
         found.append(RuleViolation("outside_target_region", "household", msg_outside_target(program), severity))

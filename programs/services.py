@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from households.models import Household, Person
 from programs.models import EntryChannel, Intervention, InterventionStatus, Program
 from programs.realisation import program_realisation_refresh
-from programs.rules import RuleViolation, delivery_violations, listed_households
+from programs.rules import RuleViolation, delivery_violations
 from tkpk.exceptions import DomainError
 from tkpk.history import history_context
 from tkpk.models import Organization, Region
@@ -172,7 +172,6 @@ def intervention_check(
     today: dt.date | None = None,
 ) -> list[RuleViolation]:
     """The rule violations (errors and warnings) of a would-be delivery, without writing anything."""
-    listed = listed_households(program)
     return delivery_violations(
         program=program,
         target_codes=[r.code for r in program.target_regions.all()],
@@ -183,7 +182,6 @@ def intervention_check(
         household_desil=household.desil,
         household_status=household.status,
         today=today or timezone.localdate(),
-        household_listed=listed is None or household.pk in listed,
     )
 
 
